@@ -1,0 +1,84 @@
+"""Runs one experiment: flags -> config -> training.loop.run.
+
+  python launch.py --config=experiments/vae_mnist.py --workdir=workdirs/vae
+  python launch.py --config=experiments/vae_mnist.py:smoke --config.seed=1
+  python launch.py --config=... --coordinator_address=host:1234 \
+      --num_processes=2 --process_id=0          # one line per process
+
+Bad input prints one line and exits with status 2; a run stopped by SIGTERM
+or SIGINT saves a checkpoint first and resumes when started again.
+"""
+
+import os
+import sys
+
+from absl import flags
+from ml_collections import config_flags
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_CONFIG = os.path.join(HERE, "experiments", "vae_mnist.py")
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", DEFAULT_CONFIG, "Experiment config file (experiments/NAME.py, "
+    "optionally NAME.py:smoke); override fields with --config.FIELD=value.")
+_WORKDIR = flags.DEFINE_string(
+    "workdir", None, "Run directory (default: workdirs/<config name>). An "
+    "existing run there is resumed.")
+_PARALLEL = flags.DEFINE_enum(
+    "parallel", None, ["auto", "jit", "pmap"],
+    "Override config.train.parallel: jit on one device, pmap over all.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "host:port of process 0 (multi-process).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None,
+                                      "Processes in a multi-process run.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None,
+                                   "This process's index.")
+_PROGRESS = flags.DEFINE_bool("progress", True, "Show a progress bar.")
+
+EXIT_USER_ERROR = 2
+
+
+def fail(message: str) -> None:
+  print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+  sys.exit(EXIT_USER_ERROR)
+
+
+def default_workdir(config_arg: str) -> str:
+  name = os.path.splitext(os.path.basename(config_arg.split(":")[0]))[0]
+  return os.path.join("workdirs", name)
+
+
+def main(argv: list[str]) -> None:
+  try:
+    flags.FLAGS(argv)
+    config = _CONFIG.value
+  except Exception as e:  # flag and config-file errors  # pylint: disable=broad-except
+    fail(str(e).strip().splitlines()[-1] if str(e).strip() else repr(e))
+  if _PARALLEL.value:
+    config.train.parallel = _PARALLEL.value
+  config_arg = flags.FLAGS["config"].serialize().split("=", 1)[-1]
+  workdir = _WORKDIR.value or default_workdir(config_arg)
+
+  from unsup_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  from unsup_jax.training import distributed  # pylint: disable=g-import-not-at-top
+  try:
+    distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
+                           _PROCESS_ID.value)
+    from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
+    results = loop.run(config, workdir, progress=_PROGRESS.value)
+  except UserError as e:
+    fail(str(e))
+  except loop.Interrupted as e:
+    print(str(e), file=sys.stderr)
+    sys.exit(128 + e.signum)
+  except loop.Diverged as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
+  summary = ", ".join(f"{k}={v:.4g}" for k, v in sorted(results.items())
+                      if k.startswith("test_"))
+  print(summary)
+  print(f"report: {os.path.join(workdir, 'report.md')}")
+
+
+if __name__ == "__main__":
+  main(sys.argv)

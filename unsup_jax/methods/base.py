@@ -1,0 +1,23 @@
+"""The contract every iterative method fulfils.
+
+A method is four functions closed over its config and model:
+
+* `init(key, batch) -> TrainState`
+* `train_step(state, batch, *, axis_name=None) -> (state, metrics)` — pure;
+  compiled by the engine with jit or pmap.
+* `evaluate(state, images, labels, key, *, full) -> metrics` — test-set
+  numbers (`full=False` is the cheap version run during training).
+* `figures(state, images, labels, key, outdir) -> {name: png path}`.
+
+plus a JSON `fingerprint` of what defines the model, checked on resume.
+"""
+
+from typing import Any, Callable, NamedTuple
+
+
+class Method(NamedTuple):
+  init: Callable[..., Any]
+  train_step: Callable[..., Any]
+  evaluate: Callable[..., dict]
+  figures: Callable[..., dict]
+  fingerprint: dict

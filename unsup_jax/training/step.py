@@ -1,0 +1,74 @@
+"""Pieces every gradient-based train step shares.
+
+A method's `train_step` computes `(loss, metrics), grads` and hands them to
+`apply_gradients`, which reduces across devices, skips non-finite updates
+and advances the step. Randomness comes from `step_key`; noise that should be
+identical however the batch is split over devices is keyed per example with
+`ops.distributions.per_example_keys(key, B, example_offset(B, axis_name))`.
+"""
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from unsup_jax.training.state import TrainState
+
+
+def step_key(state: TrainState) -> jax.Array:
+  """The key of this step: fold_in(run key, step). Identical on all devices."""
+  return jax.random.fold_in(state.key, state.step)
+
+
+def example_offset(local_batch_size: int, axis_name: str | None) -> jax.Array:
+  """Global index of this device's first example (0 without an axis)."""
+  if axis_name is None:
+    return jnp.zeros((), jnp.int32)
+  return jax.lax.axis_index(axis_name) * local_batch_size
+
+
+def all_finite(tree: Any) -> jax.Array:
+  """True iff every leaf of `tree` is finite."""
+  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+  return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+def apply_gradients(state: TrainState, grads: Any, metrics: dict,
+                    tx: optax.GradientTransformation, *,
+                    axis_name: str | None = None,
+                    extra: Any = None) -> tuple[TrainState, dict]:
+  """Reduces, checks and applies one update.
+
+  Args:
+    state: the state before the step.
+    grads: gradients of the mean loss over the local batch.
+    metrics: scalar metrics of the local batch; must contain "loss".
+    tx: the optimiser.
+    axis_name: pmap axis; gradients and metrics are averaged over it.
+    extra: new non-gradient state (None keeps `state.extra`). Any cross-device
+      reduction of it is the method's job.
+
+  Returns:
+    (new state, metrics) with `nonfinite_total` added to the metrics. A
+    non-finite loss or gradient leaves params, opt_state and extra unchanged.
+  """
+  if axis_name is not None:
+    grads = jax.lax.pmean(grads, axis_name)
+    metrics = jax.lax.pmean(metrics, axis_name)
+  finite = jnp.isfinite(metrics["loss"]) & all_finite(grads)
+  updates, new_opt_state = tx.update(grads, state.opt_state, state.params)
+  new_params = optax.apply_updates(state.params, updates)
+  keep = lambda new, old: jax.tree.map(
+      lambda a, b: jnp.where(finite, a, b), new, old)
+  new_extra = state.extra if extra is None else keep(extra, state.extra)
+  streak = jnp.where(finite, 0, state.nonfinite_streak + 1)
+  total = state.nonfinite_total + (~finite).astype(jnp.int32)
+  new_state = state.replace(
+      step=state.step + 1,
+      params=keep(new_params, state.params),
+      opt_state=keep(new_opt_state, state.opt_state),
+      extra=new_extra,
+      nonfinite_streak=streak,
+      nonfinite_total=total)
+  return new_state, dict(metrics, nonfinite_total=total)
