@@ -1,0 +1,31 @@
+# `make run` and `make test` set up .venv themselves on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CONFIG ?= experiments/vae_mnist.py
+WORKDIR ?= workdirs/vae_mnist
+
+.PHONY: run test venv bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) launch.py --config=$(CONFIG) --workdir=$(WORKDIR)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 --durations=15 tests
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/train_throughput.py
+
+clean:
+	rm -rf $(VENV) workdirs

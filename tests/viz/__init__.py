@@ -1,0 +1,1 @@
+"""Tests for `unsup_jax.viz`."""

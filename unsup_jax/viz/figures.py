@@ -1,0 +1,285 @@
+"""Figures for unsupervised-learning runs: image grids, latents and curves.
+
+Each figure function takes numpy arrays (callers convert from JAX), draws one
+figure with the Agg backend, writes it as a PNG to `path` (parents created;
+written to `path + ".tmp.png"` and moved into place), closes it and returns
+`path` as a str. Nothing here is random. Images are `[N, H, W, C]` floats in
+[0, 1] with C = 1 (gray) or 3 (RGB), `[N, H, W]` meaning C = 1; they are
+clipped to [0, 1] for display.
+"""
+
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import numpy as np
+
+_PAD_VALUE = 1.0  # White padding between tiles.
+_SKIPPED_CURVE_KEYS = ("step", "steps_per_sec", "time")
+
+
+def _as_images(images, ndim=4):
+  """Returns float images with a channel axis, clipped to [0, 1]."""
+  images = np.asarray(images, dtype=np.float32)
+  if images.ndim == ndim - 1:
+    images = images[..., None]
+  if images.ndim != ndim or images.shape[-1] not in (1, 3):
+    raise ValueError(f"expected images with {ndim} axes ending in 1 or 3 "
+                     f"channels, got shape {images.shape}")
+  return np.clip(np.nan_to_num(images), 0.0, 1.0)
+
+
+def make_mosaic(images, ncols, pad=1):
+  """Tiles `[N, H, W, C]` images (N >= 1), `ncols` per row, unclipped.
+
+  Args:
+    images: `[N, H, W, C]` images; tile (i, j) is `images[i * ncols + j]`.
+    ncols: tiles per row.
+    pad: white (1.0) border in pixels around every tile; empty slots are white.
+
+  Returns:
+    `[R * (H + pad) + pad, ncols * (W + pad) + pad, C]`, `R = ceil(N / ncols)`.
+  """
+  images = np.asarray(images)
+  n, h, w, c = images.shape
+  if n < 1 or ncols < 1 or pad < 0:
+    raise ValueError(f"bad mosaic: {n} images, ncols={ncols}, pad={pad}")
+  nrows = math.ceil(n / ncols)
+  mosaic = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c),
+                   _PAD_VALUE, dtype=images.dtype)
+  for k in range(n):
+    top, left = pad + (k // ncols) * (h + pad), pad + (k % ncols) * (w + pad)
+    mosaic[top:top + h, left:left + w] = images[k]
+  return mosaic
+
+
+def _save(fig, path):
+  """Writes `fig` to `path` atomically, closes it and returns the path."""
+  path = os.fspath(path)
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = path + ".tmp.png"
+  try:
+    fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    os.replace(tmp, path)
+  finally:
+    plt.close(fig)
+    if os.path.exists(tmp):
+      os.remove(tmp)
+  return path
+
+
+def _mosaic_figure(mosaic, title):
+  """Returns `(fig, ax)` showing a mosaic with one imshow and no ticks."""
+  height, width = mosaic.shape[:2]
+  scale = min(8.0, max(1.0, 900.0 / max(height, width)))  # Screen px / pixel.
+  fig, ax = plt.subplots(figsize=(max(3.0, width * scale / 100 + 1.2),
+                                  max(2.0, height * scale / 100 + 0.8)))
+  gray = mosaic.shape[-1] == 1
+  ax.imshow(mosaic[..., 0] if gray else mosaic, cmap="gray" if gray else None,
+            vmin=0.0, vmax=1.0, interpolation="nearest")
+  ax.set(xticks=[], yticks=[], title=title or "")
+  ax.tick_params(length=0)
+  return fig, ax
+
+
+def image_grid(images, path, *, ncols=10, title=None):
+  """Saves `[N, H, W, C]` images as one grid, `min(ncols, N)` per row."""
+  images = _as_images(images)
+  mosaic = make_mosaic(images, max(1, min(ncols, len(images))))
+  return _save(_mosaic_figure(mosaic, title)[0], path)
+
+
+def _labelled_grid(grid, path, title, row_labels=None, col_labels=None):
+  """Saves `[R, S, H, W, C]` tiles as R rows by S columns with tick labels."""
+  rows, cols, h, w, c = grid.shape
+  fig, ax = _mosaic_figure(make_mosaic(grid.reshape(-1, h, w, c), cols), title)
+
+  def centres(count, size):  # Tile centres in pixels along one axis.
+    return [1 + k * (size + 1) + (size - 1) / 2 for k in range(count)]
+  if row_labels is not None:
+    ax.set_yticks(centres(rows, h), row_labels)
+  if col_labels is not None:
+    ax.set_xticks(centres(cols, w), col_labels)
+  return _save(fig, path)
+
+
+def reconstructions(inputs, recons, path, *, title="Reconstructions"):
+  """Saves `[N, H, W, C]` inputs and their `[N, H, W, C]` reconstructions.
+
+  Rows of up to 10 inputs alternate with rows of their reconstructions,
+  labelled "input" and "reconstruction". Returns `path`.
+  """
+  inputs, recons = _as_images(inputs), _as_images(recons)
+  if inputs.shape != recons.shape or not len(inputs):
+    raise ValueError(f"inputs {inputs.shape} and reconstructions "
+                     f"{recons.shape} must have the same non-empty shape")
+  n, h, w, c = inputs.shape
+  ncols = min(10, n)
+  chunks = math.ceil(n / ncols)
+  grid = np.full((chunks, 2, ncols, h, w, c), _PAD_VALUE, np.float32)
+  for k in range(chunks):
+    part = slice(k * ncols, min(n, (k + 1) * ncols))
+    grid[k, 0, :part.stop - part.start] = inputs[part]
+    grid[k, 1, :part.stop - part.start] = recons[part]
+  return _labelled_grid(grid.reshape(2 * chunks, ncols, h, w, c), path, title,
+                        row_labels=["input", "reconstruction"] * chunks)
+
+
+def samples(images, path, *, title="Samples from the prior"):
+  """Saves `[N, H, W, C]` generated images as a grid."""
+  return image_grid(images, path, title=title)
+
+
+def traversals(images, values, path, *, title="Latent traversals"):
+  """Saves `[L, S, H, W, C]` traversals: rows "z0".. by columns `values` [S]."""
+  images = _as_images(images, ndim=5)
+  values = np.asarray(values, dtype=np.float64).reshape(-1)
+  if len(values) != images.shape[1] or not images.shape[0]:
+    raise ValueError(f"{len(values)} values for traversals {images.shape}")
+  return _labelled_grid(images, path, title,
+                        row_labels=[f"z{i}" for i in range(len(images))],
+                        col_labels=[f"{v:.3g}" for v in values])
+
+
+def interpolations(images, path, *, title="Interpolations"):
+  """Saves `[P, S, H, W, C]` interpolations: P pairs (rows) by S steps."""
+  images = _as_images(images, ndim=5)
+  if not images.shape[0] or not images.shape[1]:
+    raise ValueError(f"empty interpolations of shape {images.shape}")
+  steps = np.linspace(0.0, 1.0, images.shape[1])
+  return _labelled_grid(images, path, title,
+                        col_labels=[f"{t:.2g}" for t in steps])
+
+
+def pca_project(codes, k=2):
+  """Projects `[N, D]` codes onto their top-k principal components.
+
+  Args:
+    codes: `[N, D]` array.
+    k: number of components.
+
+  Returns:
+    `(projected, explained_ratio)`: `[N, k]` coordinates of the centred codes
+    and `[k]` fractions of the total variance per component. Signs make each
+    component's largest loading positive; components past the rank are zero.
+  """
+  codes = np.asarray(codes, dtype=np.float64)
+  if codes.ndim != 2 or k < 1:
+    raise ValueError(f"need [N, D] codes and k >= 1: {codes.shape}, k={k}")
+  centred = codes - (codes.mean(axis=0) if len(codes) else 0.0)
+  _, s, vt = np.linalg.svd(centred, full_matrices=False)
+  r = min(k, len(s))
+  signs = np.sign(vt[np.arange(r), np.abs(vt[:r]).argmax(axis=1)])
+  vt = vt[:r] * signs[:, None]
+  projected = np.zeros((len(codes), k))
+  projected[:, :r] = centred @ vt.T
+  ratio = np.zeros(k)
+  ratio[:r] = s[:r] ** 2 / max(float(np.sum(s ** 2)), np.finfo(float).tiny)
+  return projected, ratio
+
+
+def latent_scatter(codes, labels, path, *, title="Latent space"):
+  """Saves a 2-D scatter of latent codes coloured by label.
+
+  Args:
+    codes: `[N, D]` codes; D > 2 is projected with `pca_project`, D == 1 is
+      drawn against the example index. Non-finite rows are dropped.
+    labels: `[N]` integer labels, negative (or None: all) for unlabelled.
+    path: where to write the PNG.
+    title: figure title.
+
+  Returns:
+    `path`.
+  """
+  codes = np.asarray(codes, dtype=np.float64)
+  labels = (np.full(len(codes), -1) if labels is None else
+            np.asarray(labels).astype(np.int64).reshape(-1))
+  if codes.ndim != 2 or not codes.size or len(labels) != len(codes):
+    raise ValueError(f"codes {codes.shape} and labels {labels.shape} must be "
+                     "a non-empty [N, D] and [N]")
+  finite = np.all(np.isfinite(codes), axis=1)
+  codes, labels, index = codes[finite], labels[finite], np.flatnonzero(finite)
+  if codes.shape[1] > 2:
+    xy, ratio = pca_project(codes, 2)
+    names = [f"PC{i + 1} ({100 * ratio[i]:.1f}% var)" for i in range(2)]
+  elif codes.shape[1] == 2:
+    xy, names = codes, ["z1", "z2"]
+  else:
+    xy, names = np.stack([codes[:, 0], index], axis=1), ["z1", "index"]
+  fig, ax = plt.subplots(figsize=(6.4, 5.2))
+  size = float(np.clip(20000 / max(len(xy), 1), 3, 30))
+  unlabelled = labels < 0
+  if unlabelled.any():
+    ax.scatter(*xy[unlabelled].T, s=size, linewidths=0, label="unlabelled",
+               c="tab:blue" if unlabelled.all() else "lightgray")
+  classes = np.unique(labels[~unlabelled])
+  if len(classes) > 10:  # Too many for a legend: a colorbar instead.
+    points = ax.scatter(*xy[~unlabelled].T, s=size, c=labels[~unlabelled],
+                        cmap="viridis", linewidths=0)
+    fig.colorbar(points, ax=ax, label="label")
+  elif len(classes):
+    for label in classes:
+      ax.scatter(*xy[labels == label].T, s=size, linewidths=0,
+                 label=str(label), color=plt.get_cmap("tab10")(label % 10))
+    ax.legend(title="label", markerscale=max(1.0, 6 / math.sqrt(size)),
+              fontsize="small")
+  ax.set(xlabel=names[0], ylabel=names[1], title=title)
+  fig.tight_layout()
+  return _save(fig, path)
+
+
+def _is_number(value):
+  """Whether `value` is a real number (bools are not)."""
+  return (isinstance(value, (int, float, np.integer, np.floating)) and
+          not isinstance(value, (bool, np.bool_)))
+
+
+def training_curves(records, path, *, keys=None, title="Training curves"):
+  """Saves one small plot per metric against step; keys never finite skipped.
+
+  Args:
+    records: dicts as in metrics.jsonl, e.g. `{"step": 10, "loss": 1.2}`,
+      eval records with `eval_` keys; no "step" means the list position.
+    path: where to write the PNG.
+    keys: metrics to plot; default every numeric key but "step",
+      "steps_per_sec" and "time", in order of first appearance.
+    title: figure title.
+
+  Returns:
+    `path`. Raises ValueError if `records` is empty.
+  """
+  records = list(records)
+  if not records:
+    raise ValueError("training_curves needs at least one record")
+  if keys is None:
+    keys = list(dict.fromkeys(
+        k for r in records for k, v in r.items()
+        if k not in _SKIPPED_CURVE_KEYS and _is_number(v)))
+  curves = {}
+  for key in keys:
+    points = sorted((float(r["step"] if _is_number(r.get("step")) else i),
+                     float(r[key])) for i, r in enumerate(records)
+                    if _is_number(r.get(key)) and np.isfinite(r[key]))
+    if points:
+      curves[key] = np.array(points)
+  ncols = max(1, min(3, len(curves)))
+  nrows = max(1, math.ceil(len(curves) / ncols))
+  fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 2.8 * nrows + 0.6),
+                           squeeze=False)
+  for ax in axes.flat[len(curves):]:
+    ax.axis("off")
+  if not curves:
+    axes[0, 0].text(0.5, 0.5, "no finite metric values", ha="center",
+                    va="center", transform=axes[0, 0].transAxes)
+  for ax, (key, points) in zip(axes.flat, curves.items()):
+    ax.plot(points[:, 0], points[:, 1], marker="o" if len(points) <= 50 else
+            None, markersize=3, linewidth=1.2,
+            color="tab:orange" if key.startswith("eval_") else "tab:blue")
+    ax.set(title=key, xlabel="step")
+    ax.grid(alpha=0.3)
+  fig.suptitle(title)
+  fig.tight_layout()
+  return _save(fig, path)
