@@ -20,7 +20,7 @@ def get_config(arg=None):
   c.model.decoder_hidden = (512,)
   c.model.latent_dim = 20
   c.model.likelihood = "bernoulli"
-  c.train.num_steps = 10000
+  c.train.num_steps = 6000
   c.train.eval_every = 2000
   c.train.checkpoint_every = 2000
   return apply_variant(c, arg)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import time
+from typing import Any, NamedTuple
 
 import jax
 import ml_collections
@@ -80,6 +81,50 @@ def _stop_on_signals(flag: dict):
       signal.signal(sig, h)
 
 
+class _Run(NamedTuple):
+  method: Any
+  dataset: Any
+  test_images: np.ndarray
+  train_iter: iterators.BatchIterator
+  ckpt: checkpoint.Checkpointer
+  state: Any
+  eval_key: jax.Array
+
+
+def _setup(config: ml_collections.ConfigDict, workdir: str) -> _Run:
+  """Data, method, iterator and state, restored from the workdir if there."""
+  dataset, test_images = load_data(config)
+  method = registry.build(config, dataset.image_shape)
+  prepare_workdir(workdir)
+  train_iter = iterators.BatchIterator(
+      dataset.train_images, dataset.train_labels,
+      global_batch_size=config.data.batch_size, seed=config.seed,
+      binarize=config.data.binarize, process_index=jax.process_index(),
+      process_count=jax.process_count())
+  init_key, eval_key = jax.random.split(jax.random.key(config.seed))
+  state = method.init(init_key, train_iter.peek())
+  fingerprint = dict(method.fingerprint,
+                     params=checkpoint.shapes_of(state.params))
+  ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
+                                 keep=config.train.keep_checkpoints,
+                                 fingerprint=fingerprint)
+  if ckpt.latest_step() is not None:
+    state, data_state = ckpt.restore(state)
+    train_iter.restore(data_state)
+  return _Run(method, dataset, test_images, train_iter, ckpt, state, eval_key)
+
+
+def load_state(config: ml_collections.ConfigDict, workdir: str):
+  """The latest checkpointed state of the run in `workdir` (e.g. to analyse
+  a trained model in a notebook). Raises UserError if there is none."""
+  config_lib.validate(config)
+  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+    raise UserError(f"no checkpoints in {workdir}")
+  run_ = _setup(config, workdir)
+  run_.ckpt.close()
+  return run_.state
+
+
 def run(config: ml_collections.ConfigDict, workdir: str, *,
         stop_after: int | None = None, progress: bool = True) -> dict:
   """Trains, evaluates and reports one experiment.
@@ -102,26 +147,11 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   config_lib.validate(config)
   mode = parallel.choose_mode(config.train.parallel)
   parallel.check_batch_size(config.data.batch_size, mode)
-  dataset, test_images = load_data(config)
-  method = registry.build(config, dataset.image_shape)
-  prepare_workdir(workdir)
+  run_ = _setup(config, workdir)
+  method, dataset, test_images = run_.method, run_.dataset, run_.test_images
+  train_iter, ckpt, state, eval_key = (run_.train_iter, run_.ckpt, run_.state,
+                                       run_.eval_key)
   primary = jax.process_index() == 0
-
-  train_iter = iterators.BatchIterator(
-      dataset.train_images, dataset.train_labels,
-      global_batch_size=config.data.batch_size, seed=config.seed,
-      binarize=config.data.binarize, process_index=jax.process_index(),
-      process_count=jax.process_count())
-  init_key, eval_key = jax.random.split(jax.random.key(config.seed))
-  state = method.init(init_key, train_iter.peek())
-  fingerprint = dict(method.fingerprint,
-                     params=checkpoint.shapes_of(state.params))
-  ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
-                                 keep=config.train.keep_checkpoints,
-                                 fingerprint=fingerprint)
-  if ckpt.latest_step() is not None:
-    state, data_state = ckpt.restore(state)
-    train_iter.restore(data_state)
 
   engine = parallel.Engine(method.train_step, mode)
   start = int(state.step)

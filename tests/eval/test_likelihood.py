@@ -1,0 +1,173 @@
+"""Property tests for unsup_jax.eval.likelihood on an analytic model.
+
+The model is linear-Gaussian: z ~ N(0, I_D) and x | z ~ N(z, s^2 I_D), so
+p(x) = N(x; 0, (1 + s^2) I_D) and the posterior is
+p(z | x) = N(x / (1 + s^2), s^2 / (1 + s^2) I_D), all in closed form.
+"""
+
+import math
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from unsup_jax.eval import likelihood
+
+_DIM = 3
+_NOISE_STD = 0.5
+_BATCH = 512
+# Monte Carlo checks pass within this many standard errors.
+_NUM_SE = 5.0
+
+_iwae = jax.jit(likelihood.iwae_log_likelihood,
+                static_argnames=("log_likelihood_fn", "num_samples", "chunk"))
+
+
+def _log_likelihood(x, z):
+  """log N(x; z, s^2 I) per example, written out independently."""
+  var = _NOISE_STD ** 2
+  return -0.5 * jnp.sum(jnp.square(x - z) / var + jnp.log(2 * jnp.pi * var),
+                        axis=-1)
+
+
+def _data(seed, batch=_BATCH):
+  """x ~ p(x) and the exact log p(x) in float64."""
+  std = math.sqrt(1.0 + _NOISE_STD ** 2)
+  x = std * np.asarray(jax.random.normal(jax.random.key(seed),
+                                         (batch, _DIM)))
+  log_px = stats.norm.logpdf(x.astype(np.float64), 0.0, std).sum(-1)
+  return x.astype(np.float32), log_px
+
+
+def _posterior(x):
+  """Exact posterior (mean, logvar) as float32."""
+  shrink = 1.0 / (1.0 + _NOISE_STD ** 2)
+  mean = x * shrink
+  logvar = np.full_like(x, math.log(_NOISE_STD ** 2 * shrink))
+  return mean.astype(np.float32), logvar.astype(np.float32)
+
+
+def _imperfect_posterior(x):
+  """The posterior with its mean shifted by 0.5 and its variance doubled."""
+  mean, logvar = _posterior(x)
+  return mean + np.float32(0.5), logvar + np.float32(math.log(2.0))
+
+
+def _estimate(seed, x, mean, logvar, num_samples, chunk):
+  return np.asarray(_iwae(jax.random.key(seed), x, mean, logvar,
+                          log_likelihood_fn=_log_likelihood,
+                          num_samples=num_samples, chunk=chunk), np.float64)
+
+
+def _mean_and_se(values):
+  return values.mean(), values.std(ddof=1) / math.sqrt(len(values))
+
+
+@pytest.mark.parametrize("num_samples,chunk",
+                         [(1, 1), (7, 7), (10, 5), (100, 10), (100, 100)])
+def test_exact_posterior_gives_log_px(num_samples, chunk):
+  # With q = p(z|x) every weight p(x, z) / q(z|x) equals p(x).
+  x, log_px = _data(0)
+  mean, logvar = _posterior(x)
+  estimate = _estimate(1, x, mean, logvar, num_samples, chunk)
+  chex.assert_shape(estimate, (_BATCH,))
+  np.testing.assert_allclose(estimate, log_px, rtol=1e-5, atol=1e-4)
+
+
+def test_one_sample_is_unbiased_for_the_elbo():
+  # E[L_1] = log p(x) - KL(q || p(z|x)); the KL is the same for every x.
+  x, log_px = _data(2)
+  mean, logvar = _imperfect_posterior(x)
+  post_mean, post_logvar = _posterior(x)
+  var_ratio = np.exp(logvar[0, 0] - post_logvar[0, 0])
+  shift = (mean - post_mean)[0, 0]
+  kl = 0.5 * _DIM * (var_ratio - 1.0 - np.log(var_ratio)
+                     + shift ** 2 / np.exp(post_logvar[0, 0]))
+  gap, se = _mean_and_se(_estimate(3, x, mean, logvar, 1, 1) - log_px)
+  assert abs(gap + kl) < _NUM_SE * se, (gap, -kl, se)
+
+
+def test_bound_tightens_with_k_and_stays_below_log_px():
+  x, log_px = _data(4)
+  mean, logvar = _imperfect_posterior(x)
+  gaps, ses = [], []
+  for seed, k in ((5, 1), (6, 10), (7, 100)):
+    gap, se = _mean_and_se(_estimate(seed, x, mean, logvar, k, 10) - log_px)
+    gaps.append(gap)
+    ses.append(se)
+    # L_k <= log p(x) in expectation.
+    assert gap < _NUM_SE * se, (k, gap, se)
+  # L_1 < L_10 < L_100, each step by more than the noise.
+  for i in range(2):
+    assert gaps[i + 1] - gaps[i] > _NUM_SE * math.hypot(ses[i], ses[i + 1]), (
+        gaps, ses)
+
+
+def test_chunking_agrees_statistically():
+  x, log_px = _data(8)
+  mean, logvar = _imperfect_posterior(x)
+  small = _estimate(9, x, mean, logvar, 100, 10) - log_px
+  whole = _estimate(9, x, mean, logvar, 100, 100) - log_px
+  (m_small, se_small), (m_whole, se_whole) = map(_mean_and_se,
+                                                 (small, whole))
+  assert abs(m_small - m_whole) < _NUM_SE * math.hypot(se_small, se_whole)
+
+
+def test_chunk_larger_than_num_samples_is_clipped():
+  x, log_px = _data(10, batch=16)
+  mean, logvar = _posterior(x)
+  estimate = likelihood.iwae_log_likelihood(
+      jax.random.key(11), x, mean, logvar, _log_likelihood, num_samples=5,
+      chunk=64)
+  np.testing.assert_allclose(estimate, log_px, rtol=1e-5, atol=1e-4)
+
+
+def test_eager_and_jit_agree():
+  x, _ = _data(12, batch=16)
+  mean, logvar = _imperfect_posterior(x)
+  eager = likelihood.iwae_log_likelihood(
+      jax.random.key(13), x, mean, logvar, _log_likelihood, num_samples=20,
+      chunk=5)
+  jitted = _estimate(13, x, mean, logvar, 20, 5)
+  np.testing.assert_allclose(eager, jitted, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("num_samples,chunk", [(100, 30), (10, 4), (7, 2)])
+def test_num_samples_not_a_multiple_of_chunk_raises(num_samples, chunk):
+  x, _ = _data(14, batch=4)
+  mean, logvar = _posterior(x)
+  with pytest.raises(ValueError, match="multiple"):
+    likelihood.iwae_log_likelihood(jax.random.key(15), x, mean, logvar,
+                                   _log_likelihood, num_samples=num_samples,
+                                   chunk=chunk)
+
+
+class TestActiveUnits:
+
+  def test_counts_columns_above_threshold(self):
+    # A column +-c has population variance exactly c^2.
+    signs = np.where(np.arange(100) % 2 == 0, 1.0, -1.0)[:, None]
+    scales = np.array([0.0, 0.05, 0.09, 0.11, 0.5, 3.0])   # var 0.01 at 0.1
+    offsets = np.array([5.0, -2.0, 0.0, 1.0, 10.0, -7.0])
+    means = (signs * scales + offsets).astype(np.float32)
+    count = likelihood.active_units(means)
+    assert count.shape == () and jnp.issubdtype(count.dtype, jnp.integer)
+    assert int(count) == 3
+    assert int(likelihood.active_units(means, threshold=0.2)) == 2
+    assert int(likelihood.active_units(means, threshold=10.0)) == 0
+    assert int(likelihood.active_units(means, threshold=-1.0)) == 6
+
+  @pytest.mark.parametrize("threshold", [0.01, 0.1, 1.0])
+  def test_matches_numpy_on_random_means(self, threshold):
+    keys = jax.random.split(jax.random.key(16))
+    scales = np.exp(np.asarray(
+        jax.random.uniform(keys[0], (32,), minval=-4.0, maxval=2.0)))
+    means = scales * np.asarray(jax.random.normal(keys[1], (200, 32)))
+    expected = int(np.sum(np.var(means.astype(np.float64), axis=0)
+                          > threshold))
+    assert 0 < expected < 32
+    assert int(likelihood.active_units(means, threshold=threshold)) == (
+        expected)

@@ -1,0 +1,434 @@
+"""Property tests for unsup_jax.ops.distributions.
+
+Every closed form is checked against an independent computation: scipy.stats
+log-densities in float64, Monte Carlo estimates with a tolerance taken from
+their standard error, or numerical quadrature.
+"""
+
+import functools
+import math
+
+from absl.testing import absltest
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import integrate
+from scipy import stats
+
+from unsup_jax.ops import distributions
+
+# Monte Carlo checks pass when |estimate - truth| <= _NUM_SE standard errors.
+_NUM_SE = 5.0
+_MC_SAMPLES = 200_000
+_POOL = 1 << 14
+
+
+def _normal(key, shape):
+  """float32 N(0, 1) draws of `shape` as a numpy array.
+
+  Every call draws the same number of values, so the draw compiles once and
+  the tests stay fast; `shape` may hold at most `_POOL` values.
+  """
+  size = math.prod(shape)
+  assert size <= _POOL, shape
+  return np.asarray(jax.random.normal(key, (_POOL,)))[:size].reshape(shape)
+
+
+def _uniform(key, shape, low=0.0, high=1.0):
+  """float32 U(low, high) draws of `shape` as a numpy array (see `_normal`)."""
+  size = math.prod(shape)
+  assert size <= _POOL, shape
+  pool = np.asarray(jax.random.uniform(key, (_POOL,)))[:size].reshape(shape)
+  return (low + (high - low) * pool).astype(np.float32)
+
+
+def _random_gaussian(seed, shape, mean_scale=2.0, logvar_range=4.0):
+  """Random float32 (mean, logvar) of `shape` from `jax.random.key(seed)`."""
+  key = jax.random.key(seed)
+  mean = mean_scale * _normal(jax.random.fold_in(key, 0), shape)
+  logvar = _uniform(jax.random.fold_in(key, 1), shape, -logvar_range,
+                    logvar_range)
+  return mean, logvar
+
+
+def _norm_logpdf(x, mean, logvar):
+  """float64 log N(x; mean, exp(logvar)) elementwise, via scipy."""
+  mean = np.asarray(mean, np.float64)
+  std = np.exp(0.5 * np.asarray(logvar, np.float64))
+  return stats.norm.logpdf(np.asarray(x, np.float64), mean, std)
+
+
+def _mc_kl(key, mean_q, logvar_q, mean_p, logvar_p, num_samples):
+  """Monte Carlo E_q[log q(z) - log p(z)] per row and its standard error."""
+  mean_q = np.asarray(mean_q, np.float64)
+  std_q = np.exp(0.5 * np.asarray(logvar_q, np.float64))
+  eps = np.asarray(jax.random.normal(key, (num_samples,) + mean_q.shape),
+                   np.float64)
+  z = mean_q + std_q * eps                                    # [N, B, D]
+  log_ratio = (_norm_logpdf(z, mean_q, logvar_q)
+               - _norm_logpdf(z, mean_p, logvar_p)).sum(-1)   # [N, B]
+  estimate = log_ratio.mean(0)
+  std_err = log_ratio.std(0, ddof=1) / np.sqrt(num_samples)
+  return estimate, std_err
+
+
+def _quad_kl_1d(mean_q, logvar_q, mean_p, logvar_p):
+  """KL between two 1-D Gaussians by numerical integration of q log(q/p)."""
+  q = stats.norm(mean_q, np.exp(0.5 * logvar_q))
+  p = stats.norm(mean_p, np.exp(0.5 * logvar_p))
+  lo, hi = q.ppf(1e-12), q.ppf(1.0 - 1e-12)
+  value, _ = integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - p.logpdf(z)),
+                            lo, hi, limit=200)
+  return value
+
+
+class KlStandardNormalTest(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_non_negative_on_random_inputs(self):
+    mean, logvar = _random_gaussian(0, (2000, 8), logvar_range=6.0)
+    kl = self.variant(distributions.kl_standard_normal)(mean, logvar)
+    chex.assert_shape(kl, (2000,))
+    chex.assert_tree_all_finite(kl)
+    self.assertGreaterEqual(float(np.min(kl)), -1e-5)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_zero_at_standard_normal(self):
+    zeros = np.zeros((3, 7), np.float32)
+    kl = self.variant(distributions.kl_standard_normal)(zeros, zeros)
+    np.testing.assert_array_equal(np.asarray(kl), np.zeros(3))
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_positive_away_from_standard_normal(self):
+    zeros = np.zeros((2, 4), np.float32)
+    bumped = zeros.copy()
+    bumped[:, 1] = 0.1
+    kl_fn = self.variant(distributions.kl_standard_normal)
+    # 0.1^2 / 2 from the mean, (e^0.1 - 1 - 0.1) / 2 from the log-variance.
+    np.testing.assert_allclose(kl_fn(bumped, zeros), [0.005] * 2, rtol=1e-4)
+    np.testing.assert_allclose(kl_fn(zeros, bumped),
+                               [(np.expm1(0.1) - 0.1) / 2] * 2, rtol=1e-3)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_matches_monte_carlo(self):
+    mean, logvar = _random_gaussian(1, (6, 3), mean_scale=1.0,
+                                    logvar_range=1.5)
+    kl = np.asarray(self.variant(distributions.kl_standard_normal)(mean,
+                                                                   logvar))
+    estimate, std_err = _mc_kl(jax.random.key(2), mean, logvar, 0.0, 0.0,
+                               _MC_SAMPLES)
+    np.testing.assert_array_less(np.abs(kl - estimate),
+                                 _NUM_SE * std_err + 1e-6)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_matches_quadrature(self):
+    mean, logvar = _random_gaussian(3, (4, 1), mean_scale=1.5,
+                                    logvar_range=3.0)
+    kl = np.asarray(self.variant(distributions.kl_standard_normal)(mean,
+                                                                   logvar))
+    expected = [_quad_kl_1d(float(m), float(lv), 0.0, 0.0)
+                for m, lv in zip(mean[:, 0], logvar[:, 0])]
+    np.testing.assert_allclose(kl, expected, rtol=1e-4, atol=1e-5)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_equals_kl_diag_with_standard_prior(self):
+    mean, logvar = _random_gaussian(4, (50, 6))
+    kl = self.variant(distributions.kl_standard_normal)(mean, logvar)
+    zeros = np.zeros_like(mean)
+    np.testing.assert_allclose(
+        kl, distributions.kl_diag_gaussians(mean, logvar, zeros, zeros),
+        rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        kl, distributions.kl_diag_gaussians(mean, logvar, 0.0, 0.0),
+        rtol=1e-5, atol=1e-5)
+
+
+class KlDiagGaussiansTest(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_non_negative_on_random_inputs(self):
+    mean_q, logvar_q = _random_gaussian(10, (2000, 8))
+    mean_p, logvar_p = _random_gaussian(11, (2000, 8))
+    kl = self.variant(distributions.kl_diag_gaussians)(mean_q, logvar_q,
+                                                       mean_p, logvar_p)
+    chex.assert_shape(kl, (2000,))
+    chex.assert_tree_all_finite(kl)
+    self.assertGreaterEqual(float(np.min(kl)), -1e-5)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_zero_iff_distributions_equal(self):
+    mean, logvar = _random_gaussian(12, (8, 4))
+    kl_fn = self.variant(distributions.kl_diag_gaussians)
+    np.testing.assert_allclose(kl_fn(mean, logvar, mean, logvar),
+                               np.zeros(8), atol=1e-6)
+    # Moving one coordinate of q's mean or log-variance makes every KL
+    # positive.
+    for d in range(4):
+      shifted_mean, shifted_logvar = mean.copy(), logvar.copy()
+      shifted_mean[:, d] += 0.1
+      shifted_logvar[:, d] += 0.1
+      self.assertTrue(
+          np.all(kl_fn(shifted_mean, logvar, mean, logvar) > 0.0))
+      self.assertTrue(
+          np.all(kl_fn(mean, shifted_logvar, mean, logvar) > 0.0))
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_matches_monte_carlo(self):
+    mean_q, logvar_q = _random_gaussian(13, (6, 3), mean_scale=1.0,
+                                        logvar_range=1.0)
+    mean_p, logvar_p = _random_gaussian(14, (6, 3), mean_scale=1.0,
+                                        logvar_range=1.0)
+    kl = np.asarray(self.variant(distributions.kl_diag_gaussians)(
+        mean_q, logvar_q, mean_p, logvar_p))
+    estimate, std_err = _mc_kl(jax.random.key(15), mean_q, logvar_q, mean_p,
+                               logvar_p, _MC_SAMPLES)
+    np.testing.assert_array_less(np.abs(kl - estimate),
+                                 _NUM_SE * std_err + 1e-6)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_matches_quadrature(self):
+    q = _random_gaussian(16, (4, 1), mean_scale=1.5, logvar_range=2.0)
+    p = _random_gaussian(17, (4, 1), mean_scale=1.5, logvar_range=2.0)
+    kl = np.asarray(self.variant(distributions.kl_diag_gaussians)(*q, *p))
+    expected = [_quad_kl_1d(*(float(a[i, 0]) for a in q + p))
+                for i in range(4)]
+    np.testing.assert_allclose(kl, expected, rtol=1e-4, atol=1e-5)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_not_symmetric(self):
+    kl_fn = self.variant(distributions.kl_diag_gaussians)
+    zero = np.zeros((1, 1), np.float32)
+    log4 = np.full((1, 1), np.log(4.0), np.float32)
+    # KL(N(0,1) || N(0,4)) = (log 4 + 1/4 - 1) / 2,
+    # KL(N(0,4) || N(0,1)) = (-log 4 + 4 - 1) / 2.
+    forward = kl_fn(zero, zero, zero, log4)
+    backward = kl_fn(zero, log4, zero, zero)
+    np.testing.assert_allclose(forward, [(np.log(4.0) - 0.75) / 2], rtol=1e-5)
+    np.testing.assert_allclose(backward, [(3.0 - np.log(4.0)) / 2], rtol=1e-5)
+    # And on random pairs the two directions differ.
+    q = _random_gaussian(18, (100, 3))
+    p = _random_gaussian(19, (100, 3))
+    diff = np.asarray(kl_fn(*q, *p)) - np.asarray(kl_fn(*p, *q))
+    self.assertGreater(float(np.max(np.abs(diff))), 1.0)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_broadcasts_prior_parameters(self):
+    mean_q, logvar_q = _random_gaussian(20, (5, 3))
+    mean_p, logvar_p = _random_gaussian(21, (1, 3))
+    kl = self.variant(distributions.kl_diag_gaussians)(mean_q, logvar_q,
+                                                       mean_p, logvar_p)
+    full = distributions.kl_diag_gaussians(
+        mean_q, logvar_q, np.broadcast_to(mean_p, (5, 3)),
+        np.broadcast_to(logvar_p, (5, 3)))
+    np.testing.assert_allclose(kl, full, rtol=1e-6)
+
+
+class LogProbTest(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_gaussian_log_prob_matches_scipy(self):
+    mean, logvar = _random_gaussian(30, (7, 5))
+    x = 3.0 * _normal(jax.random.key(31), (7, 5))
+    lp = self.variant(distributions.gaussian_log_prob)(x, mean, logvar)
+    chex.assert_shape(lp, (7,))
+    np.testing.assert_allclose(lp, _norm_logpdf(x, mean, logvar).sum(-1),
+                               rtol=1e-5, atol=1e-4)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_gaussian_log_prob_broadcasts_parameters(self):
+    mean, logvar = _random_gaussian(32, (5,))
+    x = _normal(jax.random.key(33), (4, 5))
+    lp = self.variant(distributions.gaussian_log_prob)(x, mean, logvar)
+    chex.assert_shape(lp, (4,))
+    np.testing.assert_allclose(lp, _norm_logpdf(x, mean, logvar).sum(-1),
+                               rtol=1e-5, atol=1e-4)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_gaussian_log_prob_sums_all_event_axes(self):
+    mean, logvar = _random_gaussian(34, (3, 4, 4, 2))
+    x = _normal(jax.random.key(35), (3, 4, 4, 2))
+    lp = self.variant(distributions.gaussian_log_prob)(x, mean, logvar)
+    chex.assert_shape(lp, (3,))
+    expected = _norm_logpdf(x, mean, logvar).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(lp, expected, rtol=1e-5, atol=1e-4)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_gaussian_log_prob_batch_ndim_2(self):
+    mean, logvar = _random_gaussian(36, (6, 3, 4))
+    x = _normal(jax.random.key(37), (6, 3, 4))
+    fn = functools.partial(distributions.gaussian_log_prob, batch_ndim=2)
+    lp = self.variant(fn)(x, mean, logvar)
+    chex.assert_shape(lp, (6, 3))
+    np.testing.assert_allclose(lp, _norm_logpdf(x, mean, logvar).sum(-1),
+                               rtol=1e-5, atol=1e-4)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_standard_normal_log_prob_matches_scipy(self):
+    x = 2.0 * _normal(jax.random.key(38), (5, 2, 3))
+    lp = self.variant(distributions.standard_normal_log_prob)(x)
+    chex.assert_shape(lp, (5,))
+    expected = stats.norm.logpdf(np.asarray(x, np.float64)).sum(axis=(1, 2))
+    np.testing.assert_allclose(lp, expected, rtol=1e-5, atol=1e-4)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_standard_normal_log_prob_batch_ndim_2(self):
+    x = _normal(jax.random.key(39), (4, 3, 6))
+    fn = functools.partial(distributions.standard_normal_log_prob,
+                           batch_ndim=2)
+    lp = self.variant(fn)(x)
+    chex.assert_shape(lp, (4, 3))
+    expected = stats.norm.logpdf(np.asarray(x, np.float64)).sum(-1)
+    np.testing.assert_allclose(lp, expected, rtol=1e-5, atol=1e-4)
+    # Agrees with the general Gaussian density at mean 0, logvar 0.
+    np.testing.assert_allclose(
+        lp, distributions.gaussian_log_prob(x, 0.0, 0.0, batch_ndim=2),
+        rtol=1e-6, atol=1e-5)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_bernoulli_log_prob_matches_naive_formula(self):
+    logits = _uniform(jax.random.key(40), (6, 10), -8.0, 8.0)
+    binary = (_uniform(jax.random.key(41), (6, 10)) < 0.5).astype(np.float32)
+    gray = _uniform(jax.random.key(42), (6, 10))
+    lp_fn = self.variant(distributions.bernoulli_log_prob)
+    p = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    for x in (binary, gray):
+      x64 = x.astype(np.float64)
+      expected = (x64 * np.log(p) + (1.0 - x64) * np.log(1.0 - p)).sum(-1)
+      lp = lp_fn(x, logits)
+      chex.assert_shape(lp, (6,))
+      np.testing.assert_allclose(lp, expected, rtol=1e-5, atol=1e-4)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_bernoulli_log_prob_matches_scipy_for_binary_data(self):
+    logits = 3.0 * _normal(jax.random.key(43), (3, 2, 5))
+    x = (_uniform(jax.random.key(44), (3, 2, 5)) < 0.3).astype(np.float32)
+    fn = functools.partial(distributions.bernoulli_log_prob, batch_ndim=2)
+    lp = self.variant(fn)(x, logits)
+    chex.assert_shape(lp, (3, 2))
+    p = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    expected = stats.bernoulli.logpmf(x, p).sum(-1)
+    np.testing.assert_allclose(lp, expected, rtol=1e-5, atol=1e-4)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_bernoulli_log_prob_is_stable_for_extreme_logits(self):
+    x = np.array([[1.0], [0.0], [1.0], [0.0], [0.5]], np.float32)
+    logits = np.array([[100.0], [-100.0], [-100.0], [100.0], [100.0]],
+                      np.float32)
+    lp_fn = self.variant(distributions.bernoulli_log_prob)
+    lp = lp_fn(x, logits)
+    chex.assert_tree_all_finite(lp)
+    # log sigmoid(100) ~ -exp(-100) ~ 0 and log sigmoid(-100) ~ -100.
+    np.testing.assert_allclose(lp, [0.0, 0.0, -100.0, -100.0, -50.0],
+                               atol=1e-5)
+    # d/dl = x - sigmoid(l): 0, 0, 1, -1, -0.5.
+    grads = jax.grad(lambda l: jnp.sum(lp_fn(x, l)))(logits)
+    np.testing.assert_allclose(grads, [[0.0], [0.0], [1.0], [-1.0], [-0.5]],
+                               atol=1e-6)
+
+
+class ReparameterizeTest(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_sample_moments(self):
+    dim = 4
+    n = _MC_SAMPLES
+    mean = np.array([-2.0, 0.0, 0.5, 3.0], np.float32)
+    logvar = np.array([-3.0, 0.0, 1.0, 2.0], np.float32)
+    z = self.variant(distributions.reparameterize)(
+        jax.random.key(50), np.broadcast_to(mean, (n, dim)),
+        np.broadcast_to(logvar, (n, dim)))
+    chex.assert_shape(z, (n, dim))
+    z = np.asarray(z, np.float64)
+    var = np.exp(logvar.astype(np.float64))
+    # Standard errors of the sample mean and of the sample variance of a
+    # Gaussian: sqrt(var / n) and var * sqrt(2 / (n - 1)).
+    np.testing.assert_array_less(np.abs(z.mean(0) - mean),
+                                 _NUM_SE * np.sqrt(var / n))
+    np.testing.assert_array_less(np.abs(z.var(0, ddof=1) - var),
+                                 _NUM_SE * var * np.sqrt(2.0 / (n - 1)))
+    # Coordinates are drawn independently.
+    corr = np.corrcoef(z, rowvar=False)[np.triu_indices(dim, 1)]
+    np.testing.assert_array_less(np.abs(corr), _NUM_SE / np.sqrt(n))
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_gradients(self):
+    mean, logvar = _random_gaussian(51, (3, 5), logvar_range=2.0)
+    key = jax.random.key(52)
+    sample = self.variant(distributions.reparameterize)
+    z = np.asarray(sample(key, mean, logvar), np.float64)
+    eps = (z - mean) * np.exp(-0.5 * logvar.astype(np.float64))
+    # The noise does not depend on (mean, logvar): the same key gives the
+    # same eps at other parameters.
+    z_other = np.asarray(sample(key, mean + 1.0, logvar - 1.0), np.float64)
+    np.testing.assert_allclose(
+        (z_other - mean - 1.0) * np.exp(-0.5 * (logvar - 1.0)), eps,
+        rtol=1e-4, atol=1e-5)
+    grad_mean, grad_logvar = jax.grad(
+        lambda m, lv: jnp.sum(sample(key, m, lv)), argnums=(0, 1))(mean,
+                                                                  logvar)
+    np.testing.assert_allclose(grad_mean, np.ones((3, 5)), rtol=1e-6)
+    np.testing.assert_allclose(grad_logvar,
+                               0.5 * np.exp(0.5 * logvar) * eps,
+                               rtol=1e-4, atol=1e-6)
+    # Elementwise: z_ij depends on (mean_ij, logvar_ij) only.
+    jac = np.asarray(jax.jacobian(lambda lv: sample(key, mean, lv))(logvar))
+    jac = jac.reshape(15, 15)
+    np.testing.assert_array_equal(jac - np.diag(np.diag(jac)), 0.0)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_deterministic_given_key(self):
+    mean, logvar = _random_gaussian(53, (2, 3))
+    sample = self.variant(distributions.reparameterize)
+    np.testing.assert_array_equal(sample(jax.random.key(1), mean, logvar),
+                                  sample(jax.random.key(1), mean, logvar))
+    self.assertFalse(np.allclose(sample(jax.random.key(1), mean, logvar),
+                                 sample(jax.random.key(2), mean, logvar)))
+
+
+class PerExampleKeysTest(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_sharded_batches_equal_global_batch(self):
+    key = jax.random.key(60)
+    keys_fn = self.variant(distributions.per_example_keys,
+                           static_argnums=(1,))
+    whole = jax.random.key_data(keys_fn(key, 8, 0))
+    shards = [jax.random.key_data(keys_fn(key, 2, np.int32(offset)))
+              for offset in (0, 2, 4, 6)]
+    np.testing.assert_array_equal(whole, np.concatenate(shards))
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_keys_are_fold_in_of_global_index_and_distinct(self):
+    key = jax.random.key(61)
+    keys_fn = self.variant(distributions.per_example_keys,
+                           static_argnums=(1,))
+    keys = np.asarray(jax.random.key_data(keys_fn(key, 5, 3)))
+    expected = np.stack([jax.random.key_data(jax.random.fold_in(key, i))
+                         for i in range(3, 8)])
+    np.testing.assert_array_equal(keys, expected)
+    self.assertLen({tuple(row) for row in keys}, 5)
+
+  def test_vmapped_offsets_match_global_batch(self):
+    # The shape of a pmap step: each device passes its own traced offset.
+    key = jax.random.key(62)
+    sharded = jax.vmap(
+        lambda o: distributions.per_example_keys(key, 2, o))(
+            np.arange(0, 8, 2))
+    np.testing.assert_array_equal(
+        np.asarray(jax.random.key_data(sharded)).reshape(8, -1),
+        jax.random.key_data(distributions.per_example_keys(key, 8)))
+
+  def test_noise_from_sharded_keys_equals_global_noise(self):
+    key = jax.random.key(63)
+    mean = np.zeros((8, 3), np.float32)
+    logvar = np.zeros((8, 3), np.float32)
+    sample = jax.jit(jax.vmap(distributions.reparameterize))
+    whole = sample(distributions.per_example_keys(key, 8), mean, logvar)
+    parts = [sample(distributions.per_example_keys(key, 2, o),
+                    mean[o:o + 2], logvar[o:o + 2]) for o in (0, 2, 4, 6)]
+    np.testing.assert_array_equal(whole, np.concatenate(parts))
+
+
+if __name__ == "__main__":
+  absltest.main()

@@ -1,0 +1,48 @@
+"""Non-finite losses skip the update, are counted, and stop a run."""
+
+import jax
+import numpy as np
+import pytest
+
+import chex
+from tests.conftest import load_config
+from unsup_jax.data import sources
+from unsup_jax.methods import registry
+from unsup_jax.training import loop, parallel
+
+
+def test_nan_batch_skips_update_and_counts():
+  config = load_config("vae_mnist")
+  data = sources.load("mnist5k", num_train=64)
+  good = {"image": np.asarray(data.train_images[:32]),
+          "label": np.asarray(data.train_labels[:32])}
+  bad = dict(good, image=np.full_like(good["image"], np.nan))
+  method = registry.build(config, data.image_shape)
+  engine = parallel.Engine(method.train_step, "jit")
+  state0 = method.init(jax.random.key(0), good)
+  params0 = jax.device_get(state0.params)
+  state = engine.put_state(state0)
+  state, metrics = engine.step(state, bad)
+  host = engine.get_state(state)
+  chex.assert_trees_all_equal(host.params, params0)
+  assert int(host.step) == 1
+  assert int(host.nonfinite_streak) == 1 and int(host.nonfinite_total) == 1
+  assert engine.get_metrics(metrics)["nonfinite_total"] == 1
+  state, _ = engine.step(state, good)
+  host = engine.get_state(state)
+  assert int(host.nonfinite_streak) == 0 and int(host.nonfinite_total) == 1
+  assert not np.allclose(jax.tree.leaves(host.params)[0],
+                         jax.tree.leaves(params0)[0])
+
+
+def test_run_stops_after_max_nonfinite_in_a_row(tmp_path):
+  config = load_config("vae_mnist")
+  config.train.parallel = "jit"
+  config.train.num_steps = 20
+  config.train.max_nonfinite = 3
+  config.optim.learning_rate = 1e38       # params overflow after one step
+  with pytest.raises(loop.Diverged, match="3 non-finite"):
+    loop.run(config, str(tmp_path), progress=False)
+  state = loop.load_state(config, str(tmp_path))
+  assert int(state.nonfinite_streak) == 3
+  assert int(state.nonfinite_total) == 3
