@@ -18,22 +18,30 @@ from ml_collections import config_flags
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, "experiments", "vae_mnist.py")
 
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", DEFAULT_CONFIG, "Experiment config file (experiments/NAME.py, "
-    "optionally NAME.py:smoke); override fields with --config.FIELD=value.")
-_WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Run directory (default: workdirs/<config name>). An "
-    "existing run there is resumed.")
-_PARALLEL = flags.DEFINE_enum(
-    "parallel", None, ["auto", "jit", "pmap"],
-    "Override config.train.parallel: jit on one device, pmap over all.")
-_COORDINATOR = flags.DEFINE_string(
-    "coordinator_address", None, "host:port of process 0 (multi-process).")
-_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None,
-                                      "Processes in a multi-process run.")
-_PROCESS_ID = flags.DEFINE_integer("process_id", None,
-                                   "This process's index.")
-_PROGRESS = flags.DEFINE_bool("progress", True, "Show a progress bar.")
+
+def define_flags() -> dict:
+  """Defines the flags. ml_collections reads the config overrides in argv as
+  soon as the config flag is defined, so this runs under `main`'s error
+  handling."""
+  f = {}
+  f["config"] = config_flags.DEFINE_config_file(
+      "config", DEFAULT_CONFIG, "Experiment config file (experiments/NAME.py, "
+      "optionally NAME.py:smoke); override fields with --config.FIELD=value.")
+  f["workdir"] = flags.DEFINE_string(
+      "workdir", None, "Run directory (default: workdirs/<config name>). An "
+      "existing run there is resumed.")
+  f["parallel"] = flags.DEFINE_enum(
+      "parallel", None, ["auto", "jit", "pmap"],
+      "Override config.train.parallel: jit on one device, pmap over all.")
+  f["coordinator_address"] = flags.DEFINE_string(
+      "coordinator_address", None, "host:port of process 0 (multi-process).")
+  f["num_processes"] = flags.DEFINE_integer(
+      "num_processes", None, "Processes in a multi-process run.")
+  f["process_id"] = flags.DEFINE_integer("process_id", None,
+                                         "This process's index.")
+  f["progress"] = flags.DEFINE_bool("progress", True, "Show a progress bar.")
+  return f
+
 
 EXIT_USER_ERROR = 2
 
@@ -43,6 +51,19 @@ def fail(message: str) -> None:
   sys.exit(EXIT_USER_ERROR)
 
 
+def _one_line(e: Exception) -> str:
+  """The most telling line of a flag or config-file error."""
+  lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+  if not lines:
+    return f"{type(e).__name__} while reading the flags"
+  if "No such file" in str(e):
+    missing = [l for l in lines if "No such file" in l]
+    return f"config file not found: {missing[-1]}"
+  if isinstance(e, (KeyError, AttributeError)):
+    return f"unknown config field {lines[-1].strip(chr(34))}"
+  return lines[-1]
+
+
 def default_workdir(config_arg: str) -> str:
   name = os.path.splitext(os.path.basename(config_arg.split(":")[0]))[0]
   return os.path.join("workdirs", name)
@@ -50,22 +71,24 @@ def default_workdir(config_arg: str) -> str:
 
 def main(argv: list[str]) -> None:
   try:
+    f = define_flags()
     flags.FLAGS(argv)
-    config = _CONFIG.value
+    config = f["config"].value
+    config.method  # pylint: disable=pointless-statement  # loads the file
   except Exception as e:  # flag and config-file errors  # pylint: disable=broad-except
-    fail(str(e).strip().splitlines()[-1] if str(e).strip() else repr(e))
-  if _PARALLEL.value:
-    config.train.parallel = _PARALLEL.value
+    fail(_one_line(e))
+  if f["parallel"].value:
+    config.train.parallel = f["parallel"].value
   config_arg = flags.FLAGS["config"].serialize().split("=", 1)[-1]
-  workdir = _WORKDIR.value or default_workdir(config_arg)
+  workdir = f['workdir'].value or default_workdir(config_arg)
 
   from unsup_jax.errors import UserError  # pylint: disable=g-import-not-at-top
   from unsup_jax.training import distributed  # pylint: disable=g-import-not-at-top
   try:
-    distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
-                           _PROCESS_ID.value)
+    distributed.initialize(f['coordinator_address'].value, f['num_processes'].value,
+                           f['process_id'].value)
     from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
-    results = loop.run(config, workdir, progress=_PROGRESS.value)
+    results = loop.run(config, workdir, progress=f['progress'].value)
   except UserError as e:
     fail(str(e))
   except loop.Interrupted as e:

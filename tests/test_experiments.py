@@ -1,0 +1,54 @@
+"""Every experiment's smoke variant trains, evaluates and writes its report."""
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from tests.conftest import EXPERIMENTS, load_config
+from unsup_jax.training import config as config_lib, loop
+
+
+def test_every_experiment_is_listed():
+  assert {"vae_mnist", "beta_vae_mnist", "conv_vae_mnist",
+          "ae_mnist"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_full_config_is_valid(name):
+  config = load_config(name, None)
+  config_lib.validate(config)
+  assert config.train.num_steps > load_config(name).train.num_steps
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_smoke_variant_writes_report(name, tmp_path):
+  config = load_config(name)
+  config.train.parallel = "jit"
+  workdir = str(tmp_path)
+  results = loop.run(config, workdir, progress=False)
+  with open(os.path.join(workdir, "results.json")) as f:
+    written = json.load(f)
+  assert written["steps"] == config.train.num_steps
+  assert np.isfinite(written["test_mse"]) and written["test_mse"] < 1
+  if config.method == "vae":
+    assert written["test_iwae_samples"] == config.eval.iwae_samples
+    # The importance-weighted bound is at least as tight as the ELBO.
+    assert -written["test_nll"] >= written["test_elbo"] - 1.0
+  assert results["test_mse"] == pytest.approx(written["test_mse"])
+
+  report = open(os.path.join(workdir, "report.md")).read()
+  links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+  expected = {"reconstructions", "interpolations", "latent_space",
+              "training_curves"}
+  if config.method == "vae":
+    expected |= {"prior_samples", "traversals"}
+  assert {os.path.splitext(os.path.basename(l))[0] for l in links} == expected
+  for link in links:
+    assert os.path.getsize(os.path.join(workdir, link)) > 1000
+  assert "test_mse" in report
+  lines = open(os.path.join(workdir, "metrics.jsonl")).read().splitlines()
+  steps = [json.loads(l)["step"] for l in lines]
+  assert steps and steps[-1] == config.train.num_steps
