@@ -34,9 +34,10 @@ def build(config: ml_collections.ConfigDict,
                                                  method=method)
   to_image = jax.nn.sigmoid if m.likelihood == "bce" else (lambda y: y)
 
+  @jax.jit
   def init(key, batch):
     param_key, run_key = jax.random.split(key)
-    params = model.init(param_key, jnp.asarray(batch["image"][:1]))["params"]
+    params = model.init(param_key, batch["image"][:1])["params"]
     return state_lib.create(run_key, params, tx)
 
   def loss_fn(params, x):

@@ -50,9 +50,10 @@ def build(config: ml_collections.ConfigDict,
   apply = lambda params, *a, method: model.apply({"params": params}, *a,
                                                  method=method)
 
+  @jax.jit
   def init(key, batch):
     param_key, run_key = jax.random.split(key)
-    params = model.init(param_key, jnp.asarray(batch["image"][:1]))["params"]
+    params = model.init(param_key, batch["image"][:1])["params"]
     return state_lib.create(run_key, params, tx)
 
   def terms(params, x, keys):
