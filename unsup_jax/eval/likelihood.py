@@ -35,6 +35,9 @@ def iwae_log_likelihood(key: jax.Array, x: jax.Array, mean: jax.Array,
   Returns:
     `[B]` lower bounds on log p(x) (nats).
   """
+  if num_samples < 1 or chunk < 1:
+    raise ValueError(f"num_samples ({num_samples}) and chunk ({chunk}) must "
+                     "be positive")
   chunk = min(chunk, num_samples)
   num_chunks = num_samples // chunk
   if num_chunks * chunk != num_samples:

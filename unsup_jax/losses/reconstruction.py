@@ -5,6 +5,8 @@ autoencoder objectives (Hinton & Salakhutdinov 2006, "Reducing the
 dimensionality of data with neural networks", Science 313).
 """
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -19,7 +21,7 @@ def squared_error(x: jax.Array, x_hat: jax.Array) -> jax.Array:
 
 def mse_per_pixel(x: jax.Array, x_hat: jax.Array) -> jax.Array:
   """Per-example mean squared error per pixel. `[B, ...]` -> `[B]`."""
-  return squared_error(x, x_hat) / (x[0].size)
+  return squared_error(x, x_hat) / math.prod(x.shape[1:])
 
 
 def bce_with_logits(x: jax.Array, logits: jax.Array) -> jax.Array:
