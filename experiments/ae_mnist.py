@@ -10,13 +10,7 @@ from unsup_jax.training.config import apply_variant, base_config
 def get_config(arg=None):
   c = base_config()
   c.method = "autoencoder"
-  c.data.name = "mnist5k"
   c.data.binarize = "none"
-  c.data.batch_size = 100
-  c.model.kind = "mlp"
-  c.model.encoder_hidden = (512,)
-  c.model.decoder_hidden = (512,)
-  c.model.latent_dim = 20
   c.model.likelihood = "bce"
   c.train.num_steps = 3000
   return apply_variant(c, arg)

@@ -12,9 +12,7 @@ from unsup_jax.training.config import apply_variant, base_config
 def get_config(arg=None):
   c = base_config()
   c.method = "vae"
-  c.data.name = "mnist5k"
   c.data.binarize = "dynamic"
-  c.data.batch_size = 100
   c.model.encoder_hidden = (512, 256)
   c.model.decoder_hidden = (256, 512)
   c.model.latent_dim = 10

@@ -9,9 +9,7 @@ from unsup_jax.training.config import apply_variant, base_config
 def get_config(arg=None):
   c = base_config()
   c.method = "vae"
-  c.data.name = "mnist5k"
   c.data.binarize = "dynamic"
-  c.data.batch_size = 100
   c.model.kind = "conv"
   c.model.encoder_hidden = (32, 64)
   c.model.decoder_hidden = (64, 32)

@@ -12,14 +12,11 @@ from unsup_jax.training.config import apply_variant, base_config
 def get_config(arg=None):
   c = base_config()
   c.method = "vae"
-  c.data.name = "mnist5k"
   c.data.binarize = "dynamic"
-  c.data.batch_size = 100
   c.model.kind = "mlp"
   c.model.encoder_hidden = (512,)
   c.model.decoder_hidden = (512,)
   c.model.latent_dim = 20
-  c.model.likelihood = "bernoulli"
   c.train.num_steps = 6000
   c.train.eval_every = 2000
   c.train.checkpoint_every = 2000

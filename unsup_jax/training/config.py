@@ -22,7 +22,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.data.name = "mnist5k"          # mnist5k | digits | tfds:NAME
   c.data.data_dir = ""             # tfds data_dir ("" = tfds default)
   c.data.binarize = "none"         # none | dynamic | static
-  c.data.batch_size = 128          # global batch, over all devices/processes
+  c.data.batch_size = 100          # global batch, over all devices/processes
   c.data.num_train = 0             # 0 = all; >0 truncates (smoke runs)
   c.data.num_test = 0
 
