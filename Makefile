@@ -25,7 +25,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
-	$(PY) benchmarks/train_throughput.py
+	$(PY) -m pytest -q benchmarks/test_twins.py
+	$(PY) benchmarks/train_throughput.py --rounds 5 --steps 50
 
 clean:
 	rm -rf $(VENV) workdirs

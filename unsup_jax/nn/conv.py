@@ -28,6 +28,47 @@ class ConvEncoder(nn.Module):
     return x.reshape(x.shape[0], -1)
 
 
+class UpConv2x(nn.Module):
+  """A 4x4, stride-2, "SAME" transposed convolution, computed as one matmul.
+
+  Numerically the layer `nn.ConvTranspose(features, (4, 4), strides=(2, 2),
+  padding="SAME")`, with the same parameters (`kernel [4, 4, C_in, C_out]`,
+  `bias`), so either can load the other's weights. Output pixel (2i + p,
+  2j + q) only meets the 2x2 kernel taps of parity (p, q) (the "sub-pixel"
+  view of Shi et al. 2016, arXiv:1609.05158): every 2x2 window of the padded
+  input, times a `[4 C_in, 4 C_out]` matrix holding the four parities' taps,
+  gives all four outputs it contributes to. XLA:CPU lowers the gradient of a
+  strided transposed convolution to a slow dilated convolution; the matmul
+  form is about 2-4x faster forward and backward on 2 CPU cores.
+
+  Attributes:
+    features: output channels.
+  """
+  features: int
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    """`[B, H, W, C_in]` -> `[B, 2H, 2W, features]`."""
+    b, h, w, c_in = x.shape
+    c_out = self.features
+    kernel = self.param("kernel", nn.initializers.lecun_normal(),
+                        (4, 4, c_in, c_out))
+    bias = self.param("bias", nn.initializers.zeros, (c_out,))
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    windows = jnp.concatenate(                           # [B, H+1, W+1, 4 C_in]
+        [padded[:, a:a + h + 1, c:c + w + 1] for a in (0, 1) for c in (0, 1)],
+        axis=-1)
+    taps = jnp.concatenate(                              # [4 C_in, 4 C_out]
+        [kernel[p::2, q::2].reshape(4 * c_in, c_out)
+         for p in (0, 1) for q in (0, 1)], axis=1)
+    y = (windows.reshape(-1, 4 * c_in) @ taps).reshape(b, h + 1, w + 1, 4,
+                                                       c_out)
+    rows = [jnp.stack([y[:, p:p + h, q:q + w, 2 * p + q] for q in (0, 1)],
+                      axis=3) for p in (0, 1)]           # [B, H, W, 2, C] x2
+    out = jnp.stack(rows, axis=2)                        # [B, H, 2, W, 2, C]
+    return out.reshape(b, 2 * h, 2 * w, c_out) + bias
+
+
 class ConvDecoder(nn.Module):
   """`[B, D]` codes -> `[B, H, W, C]` outputs (unconstrained).
 
@@ -51,8 +92,7 @@ class ConvDecoder(nn.Module):
                          name="project")(z))
     x = x.reshape(z.shape[0], h // scale, w // scale, self.channels[0])
     for i, ch in enumerate(self.channels):
-      x = nn.relu(nn.ConvTranspose(ch, (4, 4), strides=(2, 2), padding="SAME",
-                                   name=f"deconv_{i}")(x))
+      x = nn.relu(UpConv2x(ch, name=f"deconv_{i}")(x))
     return nn.Conv(c, (3, 3), padding="SAME", name="out")(x)
 
 

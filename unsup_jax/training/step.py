@@ -57,17 +57,24 @@ def apply_gradients(state: TrainState, grads: Any, metrics: dict,
     grads = jax.lax.pmean(grads, axis_name)
     metrics = jax.lax.pmean(metrics, axis_name)
   finite = jnp.isfinite(metrics["loss"]) & all_finite(grads)
-  updates, new_opt_state = tx.update(grads, state.opt_state, state.params)
-  new_params = optax.apply_updates(state.params, updates)
-  keep = lambda new, old: jax.tree.map(
-      lambda a, b: jnp.where(finite, a, b), new, old)
-  new_extra = state.extra if extra is None else keep(extra, state.extra)
+  new_extra = state.extra if extra is None else extra
+
+  def update():
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    return optax.apply_updates(state.params, updates), opt_state, new_extra
+
+  def skip():
+    return state.params, state.opt_state, state.extra
+
+  # A branch rather than a select: the skip path costs nothing and XLA does
+  # not copy the optimiser state on the normal path.
+  params, opt_state, new_extra = jax.lax.cond(finite, update, skip)
   streak = jnp.where(finite, 0, state.nonfinite_streak + 1)
   total = state.nonfinite_total + (~finite).astype(jnp.int32)
   new_state = state.replace(
       step=state.step + 1,
-      params=keep(new_params, state.params),
-      opt_state=keep(new_opt_state, state.opt_state),
+      params=params,
+      opt_state=opt_state,
       extra=new_extra,
       nonfinite_streak=streak,
       nonfinite_total=total)
