@@ -70,5 +70,6 @@ def latent_figures(outdir: str, *, images: np.ndarray, labels: np.ndarray,
     dims = list(traversal_dims)[:NUM_SHOWN]
     figs["traversals"] = viz.traversals(
         traversal_grid(codes[0], dims, decode, TRAVERSAL_VALUES),
-        TRAVERSAL_VALUES, path("traversals"))
+        TRAVERSAL_VALUES, path("traversals"), dims=dims,
+        title="Latent traversals (units by decreasing activity)")
   return figs

@@ -209,7 +209,8 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
                             jax.random.fold_in(eval_key, num_steps + 1),
                             full=True)
   results = {f"test_{k}": v for k, v in results.items()}
-  results.update(steps=num_steps, nonfinite_total=int(final.nonfinite_total),
+  results.update(steps=int(final.step),
+                 nonfinite_total=int(final.nonfinite_total),
                  train_seconds_this_run=float(train_seconds))
   if primary:
     write_outputs(config, workdir, method, final, test_images,

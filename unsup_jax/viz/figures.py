@@ -133,14 +133,18 @@ def samples(images, path, *, title="Samples from the prior"):
   return image_grid(images, path, title=title)
 
 
-def traversals(images, values, path, *, title="Latent traversals"):
-  """Saves `[L, S, H, W, C]` traversals: rows "z0".. by columns `values` [S]."""
+def traversals(images, values, path, *, title="Latent traversals", dims=None):
+  """Saves `[L, S, H, W, C]` traversals: rows "z{dims[i]}" by `values` [S].
+
+  `dims` names the latent unit moved in each row (default 0..L-1).
+  """
   images = _as_images(images, ndim=5)
   values = np.asarray(values, dtype=np.float64).reshape(-1)
   if len(values) != images.shape[1] or not images.shape[0]:
     raise ValueError(f"{len(values)} values for traversals {images.shape}")
   return _labelled_grid(images, path, title,
-                        row_labels=[f"z{i}" for i in range(len(images))],
+                        row_labels=[f"z{i}" for i in (
+                            range(len(images)) if dims is None else dims)],
                         col_labels=[f"{v:.3g}" for v in values])
 
 
