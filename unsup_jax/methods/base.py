@@ -10,14 +10,19 @@ A method is four functions closed over its config and model:
 * `figures(state, images, labels, key, outdir) -> {name: png path}`.
 
 plus a JSON `fingerprint` of what defines the model, checked on resume.
+
+Closed-form methods (PCA) set `train_step=None` and provide
+`fit(key, images, labels) -> state`, computed from the whole training set;
+they are then evaluated, plotted and reported like every other method.
 """
 
 from typing import Any, Callable, NamedTuple
 
 
 class Method(NamedTuple):
-  init: Callable[..., Any]
-  train_step: Callable[..., Any]
+  init: Callable[..., Any] | None
+  train_step: Callable[..., Any] | None
   evaluate: Callable[..., dict]
   figures: Callable[..., dict]
   fingerprint: dict
+  fit: Callable[..., Any] | None = None

@@ -1,21 +1,30 @@
-"""Method names used in configs (`config.method`) -> their builders."""
+"""Method names used in configs (`config.method`) -> the module building them.
+
+Each module provides `build(config, image_shape) -> Method`; modules are
+imported when first used.
+"""
+
+import importlib
 
 import ml_collections
 
 from unsup_jax.errors import UserError
-from unsup_jax.methods import autoencoder, vae
 from unsup_jax.methods.base import Method
 
-BUILDERS = {
-    "vae": vae.build,
-    "autoencoder": autoencoder.build,
+MODULES = {
+    "vae": "unsup_jax.methods.vae",
+    "autoencoder": "unsup_jax.methods.autoencoder",
+    "pca": "unsup_jax.methods.pca",
+    "inpainting": "unsup_jax.methods.inpainting",
+    "semantic_hashing": "unsup_jax.methods.semantic_hashing",
 }
 
 
 def build(config: ml_collections.ConfigDict,
           image_shape: tuple[int, int, int]) -> Method:
   """The method named by `config.method`, built for images of `image_shape`."""
-  if config.method not in BUILDERS:
+  if config.method not in MODULES:
     raise UserError(f"config.method {config.method!r} is unknown; choose one "
-                    f"of {', '.join(sorted(BUILDERS))}")
-  return BUILDERS[config.method](config, tuple(image_shape))
+                    f"of {', '.join(sorted(MODULES))}")
+  module = importlib.import_module(MODULES[config.method])
+  return module.build(config, tuple(image_shape))

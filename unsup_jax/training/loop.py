@@ -91,10 +91,9 @@ class _Run(NamedTuple):
   eval_key: jax.Array
 
 
-def _setup(config: ml_collections.ConfigDict, workdir: str) -> _Run:
-  """Data, method, iterator and state, restored from the workdir if there."""
-  dataset, test_images = load_data(config)
-  method = registry.build(config, dataset.image_shape)
+def _setup(config: ml_collections.ConfigDict, workdir: str, method, dataset,
+           test_images) -> _Run:
+  """Iterator and state, restored from the workdir if there."""
   prepare_workdir(workdir)
   train_iter = iterators.BatchIterator(
       dataset.train_images, dataset.train_labels,
@@ -120,7 +119,9 @@ def load_state(config: ml_collections.ConfigDict, workdir: str):
   config_lib.validate(config)
   if not os.path.isdir(os.path.join(workdir, "checkpoints")):
     raise UserError(f"no checkpoints in {workdir}")
-  run_ = _setup(config, workdir)
+  dataset, test_images = load_data(config)
+  method = registry.build(config, dataset.image_shape)
+  run_ = _setup(config, workdir, method, dataset, test_images)
   run_.ckpt.close()
   return run_.state
 
@@ -147,8 +148,11 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   config_lib.validate(config)
   mode = parallel.choose_mode(config.train.parallel)
   parallel.check_batch_size(config.data.batch_size, mode)
-  run_ = _setup(config, workdir)
-  method, dataset, test_images = run_.method, run_.dataset, run_.test_images
+  dataset, test_images = load_data(config)
+  method = registry.build(config, dataset.image_shape)
+  if method.train_step is None:
+    return _run_closed_form(config, workdir, method, dataset, test_images)
+  run_ = _setup(config, workdir, method, dataset, test_images)
   train_iter, ckpt, state, eval_key = (run_.train_iter, run_.ckpt, run_.state,
                                        run_.eval_key)
   primary = jax.process_index() == 0
@@ -216,6 +220,24 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     write_outputs(config, workdir, method, final, test_images,
                   dataset.test_labels, results,
                   jax.random.fold_in(eval_key, num_steps + 2))
+  return results
+
+
+def _run_closed_form(config, workdir, method, dataset, test_images) -> dict:
+  """Fits a closed-form method on the whole training set, then reports."""
+  prepare_workdir(workdir)
+  fit_key, eval_key = jax.random.split(jax.random.key(config.seed))
+  start = time.perf_counter()
+  state = method.fit(fit_key, dataset.train_images, dataset.train_labels)
+  fit_seconds = time.perf_counter() - start
+  results = method.evaluate(state, test_images, dataset.test_labels,
+                            eval_key, full=True)
+  results = {f"test_{k}": v for k, v in results.items()}
+  results["fit_seconds"] = fit_seconds
+  if jax.process_index() == 0:
+    write_outputs(config, workdir, method, state, test_images,
+                  dataset.test_labels, results,
+                  jax.random.fold_in(eval_key, 1))
   return results
 
 
