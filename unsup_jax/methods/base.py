@@ -26,3 +26,6 @@ class Method(NamedTuple):
   figures: Callable[..., dict]
   fingerprint: dict
   fit: Callable[..., Any] | None = None
+  # Optional `report_notes(results) -> [markdown]`: extra report sections
+  # (e.g. a table built from the final metrics).
+  report_notes: Callable[[dict], list] | None = None

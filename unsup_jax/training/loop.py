@@ -251,9 +251,10 @@ def write_outputs(config, workdir, method, state, test_images, test_labels,
     figs["training_curves"] = viz_figures.training_curves(
         records, os.path.join(figdir, "training_curves.png"))
   viz_report.write_results(workdir, results)
+  notes = method.report_notes(results) if method.report_notes else None
   viz_report.write_report(
       workdir, title=f"{config.method} on {config.data.name}", config=config,
-      results=results, figures=figs)
+      results=results, figures=figs, notes=notes)
 
 
 def count_params(params) -> int:
