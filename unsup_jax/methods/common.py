@@ -3,9 +3,13 @@
 import os
 from typing import Callable, Sequence
 
+import jax
 import numpy as np
 
+from unsup_jax.data import iterators, sources
 from unsup_jax.errors import UserError
+from unsup_jax.eval import probes
+from unsup_jax.eval.batched import map_batches
 from unsup_jax.viz import figures as viz
 
 NUM_SHOWN = 10
@@ -16,6 +20,46 @@ def check_likelihood(name: str, allowed: Sequence[str]) -> None:
   if name not in allowed:
     raise UserError(f"config.model.likelihood {name!r} is not supported by "
                     f"this method; choose one of {', '.join(allowed)}")
+
+
+PROBE_NOTE = ("Linear probes (`eval/probes.py`): softmax regression on the "
+              "codes of n class-balanced labelled training images, beside the "
+              "same probe on their pixels; L2 strength by 4-fold "
+              "cross-validation on those n only; accuracy on the test set.")
+
+
+def model_fingerprint(model_config, fields: Sequence[str],
+                      image_shape) -> dict:
+  """The config fields that define a model's parameters, for checkpoints."""
+  return {"model": {f: model_config[f] for f in fields},
+          "image_shape": list(image_shape)}
+
+
+def probe_codes(config, encode: Callable, test_codes: np.ndarray,
+                test_images: np.ndarray, test_labels: np.ndarray) -> dict:
+  """Linear-probe accuracies of `encode` (`[B, H, W, C] -> [B, D]`) codes
+  against raw pixels, with 100 and 1,000 labels (`config.eval.probe_labels`)."""
+  counts = tuple(config.eval.get("probe_labels", (100, 1000)))
+  if not counts:
+    return {}
+  data = sources.load(config.data.name, data_dir=config.data.data_dir or None,
+                      num_train=config.data.num_train or None,
+                      num_test=config.data.num_test or None)
+  train = data.train_images
+  if config.data.binarize != "none":   # the input distribution of the test set
+    train = iterators.binarize_static(train, config.seed)
+  train_codes = map_batches(jax.jit(encode), train,
+                            batch_size=config.eval.batch_size)
+  return probes.probe_metrics(
+      train_codes, data.train_labels, test_codes, test_labels,
+      label_counts=counts, raw_train=train, raw_test=test_images,
+      seed=config.seed)
+
+
+def probe_notes(results: dict) -> list:
+  """The probe table as a report section (empty without probe metrics)."""
+  table = probes.probe_table(results)
+  return [f"### Linear probes\n\n{PROBE_NOTE}\n\n{table}"] if table else []
 
 
 def interpolation_grid(codes: np.ndarray, decode: Callable, *,

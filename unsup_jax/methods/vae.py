@@ -100,7 +100,6 @@ def build(config: ml_collections.ConfigDict,
     return dict(rec=-log_lik, kl=kl, nll=-log_px, mse=mse, mean=mean)
 
   def evaluate(state, images, labels, key, *, full=True):
-    del labels
     k = config.eval.iwae_samples if full else config.eval.quick_iwae_samples
     out = map_batches(lambda kk, x: eval_batch(kk, state.params, x, k),
                       images, batch_size=config.eval.batch_size, key=key)
@@ -111,6 +110,9 @@ def build(config: ml_collections.ConfigDict,
                "active_units": int(likelihood.active_units(out["mean"]))}
     if full:
       metrics["iwae_samples"] = k
+      metrics.update(common.probe_codes(
+          config, lambda x: apply(state.params, x, method=VAE.encode)[0],
+          out["mean"], images, labels))
     return metrics
 
   def figures(state, images, labels, key, outdir):
@@ -126,6 +128,8 @@ def build(config: ml_collections.ConfigDict,
         outdir, images=images, labels=labels, codes=means, decode=decode,
         prior_samples=decode(prior), traversal_dims=order)
 
-  fingerprint = {"method": "vae", "model": m.to_dict(),
-                 "image_shape": list(image_shape)}
-  return base.Method(init, train_step, evaluate, figures, fingerprint)
+  fingerprint = dict(method="vae", **common.model_fingerprint(
+      m, ("kind", "encoder_hidden", "decoder_hidden", "latent_dim",
+          "likelihood"), image_shape))
+  return base.Method(init, train_step, evaluate, figures, fingerprint,
+                     report_notes=common.probe_notes)
