@@ -164,6 +164,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   flag = {}
   dstate = engine.put_state(state)
   save = lambda s: ckpt.save(engine.get_state(s), train_iter.state())
+  run_start = time.perf_counter()
   try:
     with _stop_on_signals(flag), tqdm.tqdm(
         total=num_steps, initial=start, disable=not (progress and primary),
@@ -202,7 +203,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
         if "signum" in flag and step < num_steps:
           save(dstate)
           raise Interrupted(step, flag["signum"], ckpt.directory)
-    train_seconds = bar.format_dict["elapsed"]
+    train_seconds = time.perf_counter() - run_start
   finally:
     logger.close()
 

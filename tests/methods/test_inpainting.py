@@ -1,0 +1,157 @@
+"""Tests for the inpainting method (context encoder) and its experiment."""
+
+import json
+import os
+import re
+
+import chex
+import jax
+import numpy as np
+import pytest
+
+from tests.conftest import load_config
+from unsup_jax.data import sources
+from unsup_jax.errors import UserError
+from unsup_jax.methods import inpainting
+from unsup_jax.training import loop, parallel
+
+_SHAPE = (8, 8, 1)
+
+
+def _config(**inpaint):
+  config = load_config("inpainting_mnist")
+  config.model.encoder_hidden = (4, 8)
+  config.model.decoder_hidden = (8, 4)
+  config.model.latent_dim = 8
+  config.inpaint.disc_channels = (4,)
+  config.inpaint.size = 4
+  config.inpaint.update(inpaint)
+  return config
+
+
+def _batches(n=2, batch_size=4):
+  rng = np.random.default_rng(0)
+  return [{"image": rng.random((batch_size,) + _SHAPE).astype(np.float32)}
+          for _ in range(n)]
+
+
+def test_hole_loss_only_counts_hole_pixels():
+  rng = np.random.default_rng(1)
+  x, out = rng.random((3, 6, 6, 2)), rng.random((3, 6, 6, 2))
+  mask = np.zeros((3, 6, 6, 1))
+  mask[:, 1:4, 2:5] = 1
+  loss, metrics = inpainting.hole_loss(x, out, mask)
+  hole = mask[..., 0] == 1
+  np.testing.assert_allclose(
+      loss, np.mean([np.mean((x[b][hole[b]] - out[b][hole[b]])**2)
+                     for b in range(3)]), rtol=1e-6)
+  changed_known = np.where(mask == 1, out, rng.random(out.shape))
+  np.testing.assert_allclose(inpainting.hole_loss(x, changed_known, mask)[0],
+                             loss, rtol=1e-6)
+  changed_hole = np.where(mask == 1, rng.random(out.shape), out)
+  assert abs(float(inpainting.hole_loss(x, changed_hole, mask)[0]) -
+             float(loss)) > 1e-3
+  # known_weight adds the known-pixel error.
+  weighted, _ = inpainting.hole_loss(x, out, mask, known_weight=0.5)
+  np.testing.assert_allclose(weighted, loss + 0.5 * metrics["loss_known"],
+                             rtol=1e-6)
+
+
+def _train(config, batches):
+  method = inpainting.build(config, _SHAPE)
+  state = method.init(jax.random.key(0), batches[0])
+  start = state
+  step = jax.jit(method.train_step)
+  for batch in batches:
+    state, metrics = step(state, batch)
+  return method, start, state, metrics
+
+
+def _changed(a, b):
+  return any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a),
+                                                      jax.tree.leaves(b)))
+
+
+def test_without_adversarial_weight_the_discriminator_is_frozen():
+  batches = _batches()
+  _, start, state, metrics = _train(_config(adversarial_weight=0.0), batches)
+  assert _changed(start.params["generator"], state.params["generator"])
+  assert not _changed(start.params["discriminator"],
+                      state.params["discriminator"])
+  assert "d_loss" not in metrics and np.isfinite(metrics["loss"])
+  # The running mean image is the mean of every training image seen.
+  seen = np.concatenate([b["image"] for b in batches])
+  np.testing.assert_allclose(state.extra["mean_image"], seen.mean(0),
+                             rtol=1e-5, atol=1e-6)
+  assert float(state.extra["seen"]) == len(seen)
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "hinge"])
+def test_with_adversarial_weight_both_networks_train(loss):
+  _, start, state, metrics = _train(
+      _config(adversarial_weight=0.1, adversarial_loss=loss, mask="squares",
+              count=2), _batches())
+  assert _changed(start.params["generator"], state.params["generator"])
+  assert _changed(start.params["discriminator"], state.params["discriminator"])
+  assert {"d_loss", "g_loss", "d_real", "d_fake", "loss_hole"} <= set(metrics)
+  np.testing.assert_allclose(metrics["loss"], metrics["loss_hole"] +
+                             0.1 * metrics["g_loss"], rtol=1e-5)
+
+
+def test_pmap_step_equals_jit_step():
+  """Random masks keyed per example: 8 devices draw the single-device masks."""
+  config = _config(adversarial_weight=0.1, mask="squares", count=2)
+  config.optim.name = "sgd"       # linear in the gradient: round-off stays so
+  config.optim.learning_rate = 1e-3
+  batches = _batches(n=2, batch_size=16)
+  method = inpainting.build(config, _SHAPE)
+  state = method.init(jax.random.key(0), batches[0])
+  single = parallel.Engine(method.train_step, "jit")
+  multi = parallel.Engine(method.train_step, "pmap")
+  s1, s8 = single.put_state(state), multi.put_state(state)
+  for batch in batches:
+    s1, m1 = single.step(s1, single.put_batch(batch))
+    s8, m8 = multi.step(s8, multi.put_batch(batch))
+    m1, m8 = single.get_metrics(m1), multi.get_metrics(m8)
+    for k in m1:
+      np.testing.assert_allclose(m8[k], m1[k], rtol=2e-5, atol=1e-6,
+                                 err_msg=k)
+  s1, s8 = single.get_state(s1), multi.get_state(s8)
+  chex.assert_trees_all_close(s8.params, s1.params, rtol=1e-4, atol=1e-6)
+  chex.assert_trees_all_close(s8.extra, s1.extra, rtol=1e-5, atol=1e-6)
+
+
+def test_bad_settings_are_user_errors():
+  with pytest.raises(UserError, match="mask"):
+    inpainting.build(_config(mask="circle"), _SHAPE)
+  with pytest.raises(UserError, match="adversarial_weight"):
+    inpainting.build(_config(adversarial_weight=-1.0), _SHAPE)
+  with pytest.raises(UserError, match="adversarial_loss"):
+    inpainting.build(_config(adversarial_loss="wgan"), _SHAPE)
+
+
+def test_smoke_experiment_writes_report_and_figures(tmp_path):
+  config = load_config("inpainting_mnist")
+  config.train.parallel = "jit"
+  workdir = str(tmp_path)
+  results = loop.run(config, workdir, progress=False)
+  with open(os.path.join(workdir, "results.json")) as f:
+    written = json.load(f)
+  assert written["steps"] == config.train.num_steps
+  for key in ("test_hole_mse", "test_hole_mse_mean_fill",
+              "test_hole_mse_zero_fill", "test_mse"):
+    assert np.isfinite(written[key]) and written[key] == pytest.approx(
+        results[key])
+  # Zero fill, computed independently: the centre 12x12 of the test digits.
+  test = sources.load("mnist5k", num_train=config.data.num_train,
+                      num_test=config.data.num_test).test_images
+  centre = np.asarray(test, np.float64)[:, 8:20, 8:20]
+  assert written["test_hole_mse_zero_fill"] == pytest.approx(
+      np.mean(centre**2), rel=1e-4)
+  report = open(os.path.join(workdir, "report.md")).read()
+  links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+  assert {os.path.splitext(os.path.basename(l))[0] for l in links} == {
+      "inpainting", "training_curves"}
+  for link in links:
+    assert os.path.getsize(os.path.join(workdir, link)) > 1000
+  assert "| mean training image |" in report

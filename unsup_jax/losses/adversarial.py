@@ -1,0 +1,201 @@
+"""Adversarial losses on discriminator logits.
+
+Pure functions of the discriminator's raw outputs (logits) on real and
+generated samples, each returning `(loss, metrics)`:
+
+* minimax: the binary cross-entropy game of Goodfellow et al. (2014),
+  "Generative Adversarial Nets", arXiv:1406.2661: D maximises
+  log D(x) + log(1 - D(G(z))), G minimises log(1 - D(G(z))).
+* non-saturating: the same D loss; G maximises log D(G(z)) instead (also
+  Goodfellow et al. 2014, Section 3), whose gradient does not vanish when D
+  confidently rejects the samples.
+* hinge: Lim & Ye (2017), "Geometric GAN", arXiv:1705.02894; Miyato et al.
+  (2018), "Spectral Normalization for GANs", arXiv:1802.05957:
+  D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], G minimises
+  -E[D(G(z))].
+* least squares: Mao et al. (2017), "Least Squares Generative Adversarial
+  Networks", arXiv:1611.04076, with targets (a, b, c) = (0, 1, 1).
+
+`D(x) = sigmoid(logit)` for the cross-entropy losses, computed with
+`log_sigmoid`/`softplus` so that large logits neither overflow nor lose
+precision. Logits may have any shape (`[B]`, `[B, 1]`, per-patch maps);
+every loss is a mean over all their elements. Metric keys: `d_loss` or
+`g_loss`, and `d_real` / `d_fake`, the mean logit on real / generated
+samples (for the cross-entropy losses also `d_real_prob` / `d_fake_prob`,
+the mean D(x)).
+
+`get(name)` returns the `(d_loss_fn, g_loss_fn)` pair of a named loss; more
+losses (gradient penalties) register themselves in `LOSSES`.
+"""
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from unsup_jax.errors import UserError
+
+Metrics = dict[str, jax.Array]
+
+
+def _logit_metrics(prefix: str, logits: jax.Array, *,
+                   probs: bool) -> Metrics:
+  out = {prefix: jnp.mean(logits)}
+  if probs:
+    out[f"{prefix}_prob"] = jnp.mean(jax.nn.sigmoid(logits))
+  return out
+
+
+def minimax_d_loss(real_logits: jax.Array,
+                   fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+  """Discriminator cross-entropy: -E log D(x) - E log(1 - D(G(z))).
+
+  Args:
+    real_logits: `[B, ...]` logits on real samples.
+    fake_logits: `[B', ...]` logits on generated samples.
+
+  Returns:
+    (loss, {"d_loss", "d_real", "d_fake", "d_real_prob", "d_fake_prob"}).
+    Equals 2 log 2 when every logit is 0.
+  """
+  # -log sigmoid(r) = softplus(-r); -log(1 - sigmoid(f)) = softplus(f).
+  loss = (jnp.mean(jax.nn.softplus(-real_logits)) +
+          jnp.mean(jax.nn.softplus(fake_logits)))
+  return loss, dict(d_loss=loss,
+                    **_logit_metrics("d_real", real_logits, probs=True),
+                    **_logit_metrics("d_fake", fake_logits, probs=True))
+
+
+def minimax_g_loss(fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+  """Generator loss of the original game: E log(1 - D(G(z))).
+
+  Its gradient with respect to a logit f is -sigmoid(f): it vanishes when D
+  rejects the samples (f -> -inf), early in training.
+
+  Args:
+    fake_logits: `[B, ...]` logits on generated samples.
+
+  Returns:
+    (loss, {"g_loss", "d_fake", "d_fake_prob"}); -log 2 at logits 0.
+  """
+  loss = -jnp.mean(jax.nn.softplus(fake_logits))
+  return loss, dict(g_loss=loss,
+                    **_logit_metrics("d_fake", fake_logits, probs=True))
+
+
+def non_saturating_g_loss(fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+  """Non-saturating generator loss: -E log D(G(z)).
+
+  Its gradient with respect to a logit f is -sigmoid(-f) -> -1 as
+  f -> -inf. The discriminator loss is `minimax_d_loss`.
+
+  Args:
+    fake_logits: `[B, ...]` logits on generated samples.
+
+  Returns:
+    (loss, {"g_loss", "d_fake", "d_fake_prob"}); log 2 at logits 0.
+  """
+  loss = -jnp.mean(jax.nn.log_sigmoid(fake_logits))
+  return loss, dict(g_loss=loss,
+                    **_logit_metrics("d_fake", fake_logits, probs=True))
+
+
+def hinge_d_loss(real_logits: jax.Array,
+                 fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+  """Hinge discriminator loss: E relu(1 - D(x)) + E relu(1 + D(G(z))).
+
+  Args:
+    real_logits: `[B, ...]` outputs on real samples.
+    fake_logits: `[B', ...]` outputs on generated samples.
+
+  Returns:
+    (loss, {"d_loss", "d_real", "d_fake"}).
+  """
+  loss = (jnp.mean(jax.nn.relu(1.0 - real_logits)) +
+          jnp.mean(jax.nn.relu(1.0 + fake_logits)))
+  return loss, dict(d_loss=loss,
+                    **_logit_metrics("d_real", real_logits, probs=False),
+                    **_logit_metrics("d_fake", fake_logits, probs=False))
+
+
+def hinge_g_loss(fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+  """Hinge generator loss: -E D(G(z)).
+
+  Args:
+    fake_logits: `[B, ...]` outputs on generated samples.
+
+  Returns:
+    (loss, {"g_loss", "d_fake"}).
+  """
+  loss = -jnp.mean(fake_logits)
+  return loss, dict(g_loss=loss,
+                    **_logit_metrics("d_fake", fake_logits, probs=False))
+
+
+def least_squares_d_loss(real_logits: jax.Array, fake_logits: jax.Array, *,
+                         real_target: float = 1.0, fake_target: float = 0.0
+                         ) -> tuple[jax.Array, Metrics]:
+  """Least-squares discriminator loss (Mao et al. 2017, eq. 2).
+
+  1/2 E (D(x) - b)^2 + 1/2 E (D(G(z)) - a)^2 on the raw outputs.
+
+  Args:
+    real_logits: `[B, ...]` outputs on real samples.
+    fake_logits: `[B', ...]` outputs on generated samples.
+    real_target: b, the target for real samples.
+    fake_target: a, the target for generated samples.
+
+  Returns:
+    (loss, {"d_loss", "d_real", "d_fake"}).
+  """
+  loss = 0.5 * (jnp.mean(jnp.square(real_logits - real_target)) +
+                jnp.mean(jnp.square(fake_logits - fake_target)))
+  return loss, dict(d_loss=loss,
+                    **_logit_metrics("d_real", real_logits, probs=False),
+                    **_logit_metrics("d_fake", fake_logits, probs=False))
+
+
+def least_squares_g_loss(fake_logits: jax.Array, *, target: float = 1.0
+                         ) -> tuple[jax.Array, Metrics]:
+  """Least-squares generator loss: 1/2 E (D(G(z)) - c)^2 (Mao et al. 2017).
+
+  Args:
+    fake_logits: `[B, ...]` outputs on generated samples.
+    target: c, the value G wants D to output on its samples.
+
+  Returns:
+    (loss, {"g_loss", "d_fake"}).
+  """
+  loss = 0.5 * jnp.mean(jnp.square(fake_logits - target))
+  return loss, dict(g_loss=loss,
+                    **_logit_metrics("d_fake", fake_logits, probs=False))
+
+
+class AdversarialLoss(NamedTuple):
+  """A discriminator loss `d(real_logits, fake_logits)` and the matching
+  generator loss `g(fake_logits)`, both returning `(loss, metrics)`."""
+  d: Callable[..., tuple[jax.Array, Metrics]]
+  g: Callable[..., tuple[jax.Array, Metrics]]
+
+
+LOSSES = {
+    "minimax": AdversarialLoss(minimax_d_loss, minimax_g_loss),
+    "non_saturating": AdversarialLoss(minimax_d_loss, non_saturating_g_loss),
+    "hinge": AdversarialLoss(hinge_d_loss, hinge_g_loss),
+    "least_squares": AdversarialLoss(least_squares_d_loss,
+                                     least_squares_g_loss),
+}
+
+
+def get(name: str, allowed: tuple[str, ...] | None = None) -> AdversarialLoss:
+  """The loss pair called `name`; UserError if unknown or not in `allowed`.
+
+  Args:
+    name: a key of `LOSSES`.
+    allowed: the names a caller supports (default: all of `LOSSES`).
+  """
+  allowed = tuple(LOSSES) if allowed is None else allowed
+  if name not in allowed or name not in LOSSES:
+    raise UserError(f"adversarial loss {name!r} is unknown; choose one of "
+                    f"{', '.join(allowed)}")
+  return LOSSES[name]

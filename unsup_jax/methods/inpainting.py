@@ -1,0 +1,212 @@
+"""Image inpainting with a context encoder, optionally adversarial.
+
+Pathak et al. (2016), "Context Encoders: Feature Learning by Inpainting",
+arXiv:1604.07379. Every step removes a region of each training image
+(`config.inpaint.mask`: "centre" square, random "squares" or random
+"pixels"; `ops/masks.py`) and trains an encoder-decoder to fill it
+(`models/inpainting.py`). The loss is the squared error on the hole,
+per hole pixel (plus `known_weight` times that on the known pixels), and
+with `adversarial_weight > 0` also an adversarial generator loss
+(`losses/adversarial.py`) from a discriminator trained in the same step to
+tell real images from images whose hole the generator filled.
+
+Both networks live in one parameter tree `{"generator", "discriminator"}`
+with one optax transform (`optax.multi_transform` by top-level key): the
+generator's gradient comes from the reconstruction plus weighted generator
+loss (the discriminator held fixed), the discriminator's from its own loss
+(the generator's output held fixed). Without the adversarial term the
+discriminator is frozen.
+
+Evaluation uses fixed masks on the test set (key `inpaint.eval_seed`) and
+compares the hole error with filling the hole by the mean training image
+(a running mean over the training batches seen, in `state.extra`) and by 0.
+"""
+
+import functools
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from unsup_jax.errors import UserError
+from unsup_jax.eval.batched import map_batches
+from unsup_jax.losses import adversarial, reconstruction
+from unsup_jax.methods import base, common
+from unsup_jax.models.inpainting import (ContextEncoder, Discriminator,
+                                         context_input)
+from unsup_jax.ops import masks
+from unsup_jax.training import optim, state as state_lib, step as step_lib
+from unsup_jax.viz import inpainting as viz_inpainting
+
+GROUPS = ("generator", "discriminator")
+
+
+def hole_loss(x: jax.Array, out: jax.Array, mask: jax.Array, *,
+              known_weight: float = 0.0) -> tuple[jax.Array, dict]:
+  """The context encoder's reconstruction loss, averaged over the batch.
+
+  Args:
+    x: `[B, H, W, C]` complete images.
+    out: `[B, H, W, C]` the generator's images.
+    mask: `[B, H, W, 1]`, 1 = hole.
+    known_weight: weight of the squared error on the known pixels.
+
+  Returns:
+    (loss, {"loss_hole", "loss_known"}): per-example mean squared errors
+    over the hole and over the known pixels, averaged over the batch;
+    loss = loss_hole + known_weight * loss_known.
+  """
+  hole = jnp.mean(masks.masked_mse(x, out, mask))
+  known = jnp.mean(masks.masked_mse(x, out, 1.0 - mask))
+  return hole + known_weight * known, dict(loss_hole=hole, loss_known=known)
+
+
+def _check(ic: ml_collections.ConfigDict) -> None:
+  if ic.mask not in masks.KINDS:
+    raise UserError(f"config.inpaint.mask {ic.mask!r} is unknown; choose one "
+                    f"of {', '.join(masks.KINDS)}")
+  for name in ("adversarial_weight", "known_weight"):
+    if ic[name] < 0:
+      raise UserError(f"config.inpaint.{name} must be >= 0, got {ic[name]!r}")
+  if ic.adversarial_loss not in adversarial.LOSSES:
+    raise UserError(f"config.inpaint.adversarial_loss {ic.adversarial_loss!r} "
+                    f"is unknown; choose one of "
+                    f"{', '.join(adversarial.LOSSES)}")
+
+
+def optimizer(config: ml_collections.ConfigDict, *,
+              train_discriminator: bool) -> optax.GradientTransformation:
+  """`config.optim` on each network separately (one optax transform)."""
+  transforms = {"generator": optim.build(config),
+                "discriminator": (optim.build(config) if train_discriminator
+                                  else optax.set_to_zero())}
+  labels = lambda params: {k: jax.tree.map(lambda _, k=k: k, v)
+                           for k, v in params.items()}
+  return optax.multi_transform(transforms, labels)
+
+
+def build(config: ml_collections.ConfigDict,
+          image_shape: tuple[int, int, int]) -> base.Method:
+  """The inpainting method for images of `image_shape`."""
+  m, ic = config.model, config.inpaint
+  _check(ic)
+  generator = ContextEncoder(image_shape=tuple(image_shape),
+                             encoder_channels=tuple(m.encoder_hidden),
+                             bottleneck=m.latent_dim,
+                             decoder_channels=tuple(m.decoder_hidden))
+  discriminator = Discriminator(channels=tuple(ic.disc_channels))
+  adversarial_on = ic.adversarial_weight > 0
+  adv = adversarial.get(ic.adversarial_loss)
+  tx = optimizer(config, train_discriminator=adversarial_on)
+  make_mask = functools.partial(masks.make_mask, kind=ic.mask, size=ic.size,
+                                count=ic.count, fraction=ic.fraction)
+  gen = lambda params, x, mask: jax.nn.sigmoid(generator.apply(
+      {"params": params}, context_input(x, mask)))
+  disc = lambda params, x: discriminator.apply({"params": params}, x)
+
+  @jax.jit
+  def init(key, batch):
+    param_key, disc_key, run_key = jax.random.split(key, 3)
+    x = batch["image"][:1]
+    params = {
+        "generator": generator.init(
+            param_key, context_input(x, jnp.zeros_like(x[..., :1])))["params"],
+        "discriminator": discriminator.init(disc_key, x)["params"]}
+    extra = {"mean_image": jnp.zeros(image_shape, jnp.float32),
+             "seen": jnp.zeros((), jnp.float32)}
+    return state_lib.create(run_key, params, tx, extra=extra)
+
+  def loss_fn(params, x, mask):
+    out = gen(params["generator"], x, mask)
+    rec, metrics = hole_loss(x, out, mask, known_weight=ic.known_weight)
+    if not adversarial_on:
+      return rec, dict(metrics, loss=rec)
+    filled = masks.composite(x, out, mask)
+    frozen_d = jax.lax.stop_gradient(params["discriminator"])
+    g_loss, g_metrics = adv.g(disc(frozen_d, filled))
+    d_loss, d_metrics = adv.d(disc(params["discriminator"], x),
+                              disc(params["discriminator"],
+                                   jax.lax.stop_gradient(filled)))
+    g_objective = rec + ic.adversarial_weight * g_loss
+    # Each network's gradient only sees its own objective (stop_gradients).
+    return g_objective + d_loss, {**metrics, **d_metrics, **g_metrics,
+                                  "loss": g_objective}
+
+  def running_mean(extra, x, axis_name):
+    batch_mean, count = jnp.mean(x, axis=0), jnp.float32(x.shape[0])
+    if axis_name is not None:
+      batch_mean = jax.lax.pmean(batch_mean, axis_name)
+      count = jax.lax.psum(count, axis_name)
+    seen = extra["seen"] + count
+    mean = extra["mean_image"] + (batch_mean - extra["mean_image"]) * (
+        count / seen)
+    return {"mean_image": mean, "seen": seen}
+
+  def train_step(state, batch, *, axis_name=None):
+    x = batch["image"]
+    mask = make_mask(step_lib.step_key(state), x.shape,
+                     offset=step_lib.example_offset(x.shape[0], axis_name))
+    grads, metrics = jax.grad(loss_fn, has_aux=True)(state.params, x, mask)
+    return step_lib.apply_gradients(
+        state, grads, metrics, tx, axis_name=axis_name,
+        extra=running_mean(state.extra, x, axis_name))
+
+  @jax.jit
+  def eval_batch(params, mean_image, x, mask):
+    out = gen(params["generator"], x, mask)
+    filled = masks.composite(x, out, mask)
+    return dict(
+        hole=masks.masked_mse(x, out, mask),
+        known=masks.masked_mse(x, out, 1.0 - mask),
+        mean_fill=masks.masked_mse(x, jnp.broadcast_to(mean_image, x.shape),
+                                   mask),
+        zero_fill=masks.masked_mse(x, jnp.zeros_like(x), mask),
+        mse=reconstruction.mse_per_pixel(x, filled), filled=filled)
+
+  def test_masks(images):
+    return np.asarray(make_mask(jax.random.key(ic.eval_seed), images.shape))
+
+  def evaluate(state, images, labels, key, *, full=True):
+    del labels, key, full
+    out = map_batches(
+        functools.partial(eval_batch, state.params, state.extra["mean_image"]),
+        images, test_masks(images), batch_size=config.eval.batch_size)
+    hole, mean_fill = float(np.mean(out["hole"])), float(np.mean(
+        out["mean_fill"]))
+    return {"hole_mse": hole, "hole_mse_mean_fill": mean_fill,
+            "hole_mse_zero_fill": float(np.mean(out["zero_fill"])),
+            "hole_mse_ratio_mean_fill": hole / max(mean_fill, 1e-12),
+            "known_mse": float(np.mean(out["known"])),
+            "mse": float(np.mean(out["mse"]))}
+
+  def figures(state, images, labels, key, outdir):
+    del labels, key
+    shown = images[:common.NUM_SHOWN]
+    mask = test_masks(images)[:common.NUM_SHOWN]
+    mean_image = np.asarray(state.extra["mean_image"])
+    filled = np.asarray(eval_batch(state.params, mean_image, shown,
+                                   mask)["filled"])
+    mean_filled = np.asarray(masks.composite(shown, mean_image, mask))
+    path = os.path.join(outdir, "inpainting.png")
+    return {"inpainting": viz_inpainting.inpainting_triplets(
+        viz_inpainting.show_hole(shown, mask), filled, shown, path,
+        extra_rows=[("mean fill", mean_filled)],
+        title=f"Inpainting ({ic.mask} masks of the test set)")}
+
+  def report_notes(results):
+    rows = [("context encoder", "test_hole_mse"),
+            ("mean training image", "test_hole_mse_mean_fill"),
+            ("zeros", "test_hole_mse_zero_fill")]
+    lines = ["Squared error per hole pixel on the test set (fixed masks):", "",
+             "| hole filled by | MSE |", "| --- | ---: |"]
+    lines += [f"| {name} | {results[k]:.5f} |" for name, k in rows
+              if k in results]
+    return ["\n".join(lines)]
+
+  fingerprint = {"method": "inpainting", "model": m.to_dict(),
+                 "inpaint": ic.to_dict(), "image_shape": list(image_shape)}
+  return base.Method(init, train_step, evaluate, figures, fingerprint,
+                     report_notes=report_notes)
