@@ -234,8 +234,8 @@ def probe_metrics(train_codes, train_labels, test_codes, test_labels, *,
   (`balanced_subset(train_labels, n, seed=seed)`) train a probe on the codes
   and, when `raw_train`/`raw_test` are given, one on the flattened raw
   inputs; l2 is chosen by `select_l2` on those n examples alone. Counts
-  larger than the training set, or too small to give every class `NUM_FOLDS`
-  examples, are skipped. A dataset without labels (any label < 0) gives {}.
+  larger than the training set, too small to give every class `NUM_FOLDS`
+  examples, or needing more examples of a class than it has, are skipped. A dataset without labels (any label < 0) gives {}.
 
   Args:
     train_codes: `[N, ...]` training representations.
@@ -261,7 +261,9 @@ def probe_metrics(train_codes, train_labels, test_codes, test_labels, *,
     features["pixels_"] = (_flat(raw_train), _flat(raw_test))
   metrics = {}
   for n in label_counts:
-    if n > train_labels.shape[0] or n // num_classes < NUM_FOLDS:
+    per_class = np.bincount(train_labels, minlength=num_classes)
+    if (n > train_labels.shape[0] or n // num_classes < NUM_FOLDS or
+        per_class.min() < n // num_classes):
       continue
     subset = balanced_subset(train_labels, n, seed=seed,
                              num_classes=num_classes)

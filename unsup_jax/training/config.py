@@ -25,6 +25,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.data.batch_size = 100          # global batch, over all devices/processes
   c.data.num_train = 0             # 0 = all; >0 truncates (smoke runs)
   c.data.num_test = 0
+  c.data.corruption = "none"       # none | gaussian | masking | salt_and_pepper
+  c.data.corruption_level = 0.0    # noise std (gaussian) or pixel fraction
 
   c.model = ml_collections.ConfigDict()
   c.model.kind = "mlp"             # mlp | conv
@@ -32,6 +34,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.decoder_hidden = (512,)
   c.model.latent_dim = 20
   c.model.likelihood = "bernoulli"  # bernoulli | gaussian (VAE); bce | mse (AE)
+  c.model.code_activation = "linear"  # linear | sigmoid | relu (AE code)
 
   c.loss = ml_collections.ConfigDict()
   c.loss.beta = 1.0                # KL weight (beta-VAE)
@@ -39,6 +42,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.loss.capacity_max = 0.0        # > 0: Burgess et al. capacity objective
   c.loss.capacity_steps = 0        # steps to raise C from 0 to capacity_max
   c.loss.gamma = 1000.0            # weight of |KL - C|
+  c.loss.sparsity = "none"         # none | l1 | l2 | kl (AE code penalty)
+  c.loss.sparsity_weight = 0.0
+  c.loss.sparsity_target = 0.05    # rho of the KL sparsity penalty
 
   c.optim = ml_collections.ConfigDict()
   c.optim.name = "adam"
@@ -60,6 +66,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval.quick_iwae_samples = 50   # k during training
   c.eval.iwae_chunk = 100          # samples per chunk (memory)
   c.eval.batch_size = 100
+  c.eval.probe_labels = (100, 1000)  # linear probes on codes; () = off
   return c
 
 
