@@ -15,8 +15,10 @@ MODULES = {
     "vae": "unsup_jax.methods.vae",
     "autoencoder": "unsup_jax.methods.autoencoder",
     "pca": "unsup_jax.methods.pca",
+    "anomaly": "unsup_jax.methods.anomaly",
     "inpainting": "unsup_jax.methods.inpainting",
     "semantic_hashing": "unsup_jax.methods.semantic_hashing",
+    "ae_vs_pca": "unsup_jax.methods.ae_vs_pca",
 }
 
 
