@@ -1,0 +1,165 @@
+"""The held-out-digit anomaly method: scores against numpy, the smoke run."""
+
+import json
+import os
+import re
+
+import jax
+import numpy as np
+import pytest
+
+from tests.conftest import load_config
+from unsup_jax.data import iterators
+from unsup_jax.errors import UserError
+from unsup_jax.methods import anomaly, autoencoder, registry
+from unsup_jax.models.vae import VAE
+from unsup_jax.training import loop
+
+IMAGE_SHAPE = (28, 28, 1)
+
+
+@pytest.fixture(scope="module")
+def test_images():
+  config = load_config("anomaly_mnist")
+  _, images = loop.load_data(config)
+  return np.asarray(images[:16])
+
+
+def _model_config(name):
+  config = load_config("anomaly_mnist")
+  return anomaly.model_config(config, name, anomaly.read_settings(config))
+
+
+def _softplus(x):
+  return np.logaddexp(0.0, x)
+
+
+def test_ae_score_is_bce_summed_over_pixels(test_images):
+  c = _model_config("autoencoder")
+  model = autoencoder.make_model(c.model, IMAGE_SHAPE)
+  params = model.init(jax.random.key(1), test_images[:1])["params"]
+  scores = anomaly.ae_scorer(c, IMAGE_SHAPE)(params, test_images, None)
+  logits = np.asarray(model.apply({"params": params}, test_images),
+                      np.float64).reshape(len(test_images), -1)
+  x = test_images.reshape(len(test_images), -1).astype(np.float64)
+  p = 1 / (1 + np.exp(-logits))
+  bce = -np.sum(x * np.log(p) + (1 - x) * np.log1p(-p), axis=1)
+  np.testing.assert_allclose(scores, bce, rtol=1e-4)
+
+
+def _vae(test_images):
+  c = _model_config("vae")
+  m = c.model
+  model = VAE(kind=m.kind, encoder_hidden=tuple(m.encoder_hidden),
+              decoder_hidden=tuple(m.decoder_hidden), latent_dim=m.latent_dim,
+              image_shape=IMAGE_SHAPE, likelihood=m.likelihood)
+  params = model.init(jax.random.key(2), test_images[:1])["params"]
+  return c, model, params
+
+
+def _numpy_negative_elbo(model, params, images, num_samples):
+  """Monte Carlo -E_q[log p(x|z)] + KL on the statically binarised images,
+  with numpy draws; also returns the per-draw std of -log p(x|z)."""
+  x = iterators.binarize_static(images, loop.TEST_BINARIZATION_SEED)
+  apply = lambda *a, method: model.apply({"params": params}, *a, method=method)
+  mean, logvar = (np.asarray(v, np.float64)
+                  for v in apply(x, method=VAE.encode))
+  kl = 0.5 * np.sum(mean**2 + np.exp(logvar) - 1 - logvar, axis=1)
+  eps = np.random.default_rng(0).normal(size=(num_samples,) + mean.shape)
+  z = (mean + np.exp(0.5 * logvar) * eps).reshape(-1, mean.shape[1])
+  logits = np.asarray(apply(z.astype(np.float32), method=VAE.decode),
+                      np.float64).reshape(num_samples, len(x), -1)
+  flat = x.reshape(1, len(x), -1)
+  rec = -np.sum(flat * logits - _softplus(logits), axis=2)   # [S, N]
+  return rec.mean(0) + kl, rec.std(0)
+
+
+def test_vae_score_is_negative_elbo_in_the_deterministic_limit(test_images):
+  """With posterior variances of e^-30, q(z|x) is a point mass: the score is
+  exactly -log p(x | mean) + KL, KL large (~300 nats) through its -logvar."""
+  c, model, params = _vae(test_images)
+  head = dict(params["encoder"]["head"])
+  head["kernel"] = head["kernel"].at[:, c.model.latent_dim:].set(0.0)
+  head["bias"] = head["bias"].at[c.model.latent_dim:].set(-30.0)
+  params = dict(params, encoder=dict(params["encoder"], head=head))
+  scores = anomaly.vae_scorer(c, IMAGE_SHAPE, 3)(params, test_images,
+                                                  jax.random.key(3))
+  reference, _ = _numpy_negative_elbo(model, params, test_images, 1)
+  assert np.all(reference > 300)
+  np.testing.assert_allclose(scores, reference, rtol=2e-5)
+
+
+def test_vae_score_is_monte_carlo_negative_elbo(test_images):
+  """Mean of S draws against an independent numpy estimate with its own
+  draws, within 5 standard errors of their difference."""
+  num_samples = 400
+  c, model, params = _vae(test_images)
+  score = anomaly.vae_scorer(c, IMAGE_SHAPE, num_samples)
+  scores = score(params, test_images, jax.random.key(3))
+  reference, spread = _numpy_negative_elbo(model, params, test_images,
+                                           num_samples)
+  tolerance = 5 * np.sqrt(2.0 / num_samples) * spread + 1e-3
+  assert np.all(np.abs(scores - reference) < tolerance), (
+      scores - reference, tolerance)
+  # A fixed key gives the same scores; another key other draws.
+  np.testing.assert_array_equal(
+      scores, score(params, test_images, jax.random.key(3)))
+  assert not np.array_equal(
+      scores, score(params, test_images, jax.random.key(4)))
+
+
+def test_smoke_run_trains_without_the_held_out_digit(tmp_path, monkeypatch):
+  config = load_config("anomaly_mnist")
+  config.train.parallel = "jit"
+  seen = []
+  real_fit = anomaly.fit_lib.fit_method
+
+  def recording_fit(model_config, images, labels, **kwargs):
+    seen.append((model_config.method, set(np.unique(labels)), len(images),
+                 model_config.train.num_steps))
+    return real_fit(model_config, images, labels, **kwargs)
+  monkeypatch.setattr(anomaly.fit_lib, "fit_method", recording_fit)
+
+  workdir = str(tmp_path)
+  results = loop.run(config, workdir, progress=False)
+  held_out = config.anomaly.held_out
+  assert len(seen) == 2 * len(held_out)
+  dataset, _ = loop.load_data(config)
+  for (method, labels, n, steps), (d, name) in zip(
+      seen, [(d, n) for d in held_out for n in config.anomaly.models]):
+    assert method == name and steps == config.anomaly.num_steps
+    assert d not in labels and len(labels) == 9
+    assert n == np.sum(dataset.train_labels != d)
+
+  with open(os.path.join(workdir, "results.json")) as f:
+    written = json.load(f)
+  assert written.keys() == results.keys()
+  keys = [f"test_auroc_{m}_{s}" for m in ("ae", "vae")
+          for s in [f"d{d}" for d in held_out] + ["mean"]]
+  for key in keys:
+    assert 0 <= written[key] <= 1, key
+  for m in ("ae", "vae"):
+    np.testing.assert_allclose(
+        written[f"test_auroc_{m}_mean"],
+        np.mean([written[f"test_auroc_{m}_d{d}"] for d in held_out]))
+
+  report = open(os.path.join(workdir, "report.md")).read()
+  links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+  shown = {os.path.splitext(os.path.basename(l))[0] for l in links}
+  assert {"score_histograms", "auroc_per_digit", "roc_curves"} <= shown
+  for link in links:
+    assert os.path.getsize(os.path.join(workdir, link)) > 1000
+  assert "| held-out digit | AUROC AE | AUROC VAE |" in report
+  assert f"| 0 | {written['test_auroc_ae_d0']:.3f} |" in report
+
+
+@pytest.mark.parametrize("field, value", [
+    ("held_out", ()), ("held_out", (1, 1)), ("models", ("pca",)),
+    ("models", ()), ("num_steps", 0), ("elbo_samples", 0),
+    ("ae_config", "experiments/no_such_file.py"),
+    ("ae_config", "experiments/vae_mnist.py")])
+def test_bad_config_is_a_user_error(field, value):
+  config = load_config("anomaly_mnist")
+  config.anomaly[field] = value
+  with pytest.raises(UserError):
+    registry.build(config, IMAGE_SHAPE)
