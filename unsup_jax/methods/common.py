@@ -40,7 +40,7 @@ def probe_codes(config, encode: Callable, test_codes: np.ndarray,
   """Linear-probe accuracies of `encode` (`[B, H, W, C] -> [B, D]`) codes
   against raw pixels, with 100 and 1,000 labels (`config.eval.probe_labels`)."""
   counts = tuple(config.eval.get("probe_labels", (100, 1000)))
-  if not counts:
+  if not counts or test_labels is None:
     return {}
   data = sources.load(config.data.name, data_dir=config.data.data_dir or None,
                       num_train=config.data.num_train or None,
