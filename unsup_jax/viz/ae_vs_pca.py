@@ -6,8 +6,6 @@ of a deep autoencoder beside PCA's with the same code size. Like
 temporary file moved into place) to `path`, which is returned.
 """
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,22 +13,6 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
 from unsup_jax.viz import figures as viz
-
-
-def _save(fig, path):
-  """Writes `fig` to `path` through a temporary file, closes it, returns
-  `path`."""
-  path = os.fspath(path)
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp.png"
-  try:
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
-  finally:
-    plt.close(fig)
-    if os.path.exists(tmp):
-      os.remove(tmp)
-  return path
 
 
 def mse_vs_size(table, path, *, log_y=True,
@@ -65,7 +47,7 @@ def mse_vs_size(table, path, *, log_y=True,
   ax.grid(True, which="both", alpha=0.3)
   ax.legend()
   fig.tight_layout()
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
 
 
 def reconstruction_rows(originals, rows, path, *, title="Reconstructions"):
@@ -100,7 +82,7 @@ def reconstruction_rows(originals, rows, path, *, title="Reconstructions"):
                 labels)
   ax.tick_params(length=0)
   ax.set_title(title)
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
 
 
 def results_table(results, models, sizes, labels=None, *, prefix="test_"):

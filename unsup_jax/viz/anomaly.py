@@ -7,8 +7,6 @@ Cho 2015). Like `viz/figures.py`: numpy in, one Agg figure per call, written
 atomically (a temporary file moved into place) to `path`, which is returned.
 """
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,22 +14,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
 from unsup_jax.eval import anomaly as anomaly_eval
-
-
-def _save(fig, path):
-  """Writes `fig` to `path` through a temporary file, closes it, returns
-  `path`."""
-  path = os.fspath(path)
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp.png"
-  try:
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
-  finally:
-    plt.close(fig)
-    if os.path.exists(tmp):
-      os.remove(tmp)
-  return path
+from unsup_jax.viz import figures as viz
 
 
 def _finite(x):
@@ -79,7 +62,7 @@ def score_histograms(scores, path, *, title="Anomaly scores of the test set"):
         ax.legend(fontsize=6, loc="upper right")
   fig.suptitle(title)
   fig.tight_layout()
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
 
 
 def auroc_bars(digits, aurocs, path, *, title="AUROC per held-out digit"):
@@ -114,7 +97,7 @@ def auroc_bars(digits, aurocs, path, *, title="AUROC per held-out digit"):
   ax.grid(axis="y", alpha=0.3)
   ax.legend(fontsize="small", loc="lower right")
   fig.tight_layout()
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
 
 
 def roc_curves(scores, path, *, title="ROC curves"):
@@ -149,4 +132,4 @@ def roc_curves(scores, path, *, title="ROC curves"):
               loc="lower right")
   fig.suptitle(title)
   fig.tight_layout()
-  return _save(fig, path)
+  return viz.save_figure(fig, path)

@@ -56,8 +56,12 @@ def make_mosaic(images, ncols, pad=1):
   return mosaic
 
 
-def _save(fig, path):
-  """Writes `fig` to `path` atomically, closes it and returns the path."""
+def save_figure(fig, path):
+  """Writes `fig` to `path` atomically, closes it and returns the path.
+
+  Every figure of the project goes through here: a crash never leaves a
+  half-written PNG, and an older figure survives a failed save.
+  """
   path = os.fspath(path)
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   tmp = path + ".tmp.png"
@@ -89,7 +93,7 @@ def image_grid(images, path, *, ncols=10, title=None):
   """Saves `[N, H, W, C]` images as one grid, `min(ncols, N)` per row."""
   images = _as_images(images)
   mosaic = make_mosaic(images, max(1, min(ncols, len(images))))
-  return _save(_mosaic_figure(mosaic, title)[0], path)
+  return save_figure(_mosaic_figure(mosaic, title)[0], path)
 
 
 def _labelled_grid(grid, path, title, row_labels=None, col_labels=None):
@@ -103,7 +107,7 @@ def _labelled_grid(grid, path, title, row_labels=None, col_labels=None):
     ax.set_yticks(centres(rows, h), row_labels)
   if col_labels is not None:
     ax.set_xticks(centres(cols, w), col_labels)
-  return _save(fig, path)
+  return save_figure(fig, path)
 
 
 def reconstructions(inputs, recons, path, *, title="Reconstructions"):
@@ -232,7 +236,7 @@ def latent_scatter(codes, labels, path, *, title="Latent space"):
               fontsize="small")
   ax.set(xlabel=names[0], ylabel=names[1], title=title)
   fig.tight_layout()
-  return _save(fig, path)
+  return save_figure(fig, path)
 
 
 def _is_number(value):
@@ -286,4 +290,4 @@ def training_curves(records, path, *, keys=None, title="Training curves"):
     ax.grid(alpha=0.3)
   fig.suptitle(title)
   fig.tight_layout()
-  return _save(fig, path)
+  return save_figure(fig, path)

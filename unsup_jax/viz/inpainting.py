@@ -50,22 +50,7 @@ def labelled_rows(rows: Sequence[tuple[str, np.ndarray]], path: str, *,
   ax.set(xticks=[], title=title or "")
   ax.set_yticks([1 + k * (h + 1) + (h - 1) / 2 for k in range(r)], labels)
   ax.tick_params(length=0)
-  return _save(fig, path)
-
-
-def _save(fig, path: str) -> str:
-  """Writes `fig` to `path` atomically, closes it and returns the path."""
-  path = os.fspath(path)
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp.png"
-  try:
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
-  finally:
-    plt.close(fig)
-    if os.path.exists(tmp):
-      os.remove(tmp)
-  return path
+  return viz.save_figure(fig, path)
 
 
 def inpainting_triplets(masked: np.ndarray, filled: np.ndarray,

@@ -5,8 +5,6 @@ Like `viz/figures.py`: numpy in, one Agg figure per call, written atomically
 """
 
 import math
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,22 +12,6 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
 from unsup_jax.viz import figures as viz
-
-
-def _save(fig, path):
-  """Writes `fig` to `path` through a temporary file, closes it, returns
-  `path`."""
-  path = os.fspath(path)
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp.png"
-  try:
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
-  finally:
-    plt.close(fig)
-    if os.path.exists(tmp):
-      os.remove(tmp)
-  return path
 
 
 def components(images, path, *, variance_ratio=None, ncols=8,
@@ -76,7 +58,7 @@ def components(images, path, *, variance_ratio=None, ncols=8,
     ax.set_title(label, fontsize=7)
   fig.suptitle(title)
   fig.tight_layout()
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
 
 
 def explained_variance(ratio, path, *, marks=(), heldout_mse=None,
@@ -128,7 +110,7 @@ def explained_variance(ratio, path, *, marks=(), heldout_mse=None,
     ax.grid(alpha=0.3)
   fig.suptitle(title)
   fig.tight_layout()
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
 
 
 def reconstructions_by_k(originals, recons, path, *,
@@ -165,4 +147,4 @@ def reconstructions_by_k(originals, recons, path, *,
                 labels)
   ax.tick_params(length=0)
   ax.set_title(title)
-  return _save(fig, path)
+  return viz.save_figure(fig, path)

@@ -6,8 +6,6 @@ backend, the PNG written to `path + ".tmp.png"` and moved into place, the
 figure closed and `path` returned.
 """
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,21 +17,6 @@ from unsup_jax.viz import figures as viz
 _RELEVANT = np.array([0.1, 0.7, 0.2], np.float32)    # green frame
 _IRRELEVANT = np.array([0.85, 0.1, 0.1], np.float32)  # red frame
 _QUERY = np.array([0.2, 0.35, 0.9], np.float32)      # blue frame
-
-
-def _save(fig, path):
-  """Writes `fig` to `path` atomically, closes it and returns the path."""
-  path = os.fspath(path)
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp.png"
-  try:
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
-  finally:
-    plt.close(fig)
-    if os.path.exists(tmp):
-      os.remove(tmp)
-  return path
 
 
 def precision_recall_curves(curves, path, *,
@@ -64,7 +47,7 @@ def precision_recall_curves(curves, path, *,
   ax.grid(alpha=0.3)
   ax.legend(fontsize="small")
   fig.tight_layout()
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
 
 
 def _unit(images, ndim):
@@ -129,4 +112,4 @@ def retrieval_examples(queries, retrieved, relevant, path, *, frame=2,
   ax.set_yticks([])
   ax.tick_params(length=0)
   ax.set_title(title, fontsize="small")
-  return _save(fig, path)
+  return viz.save_figure(fig, path)
