@@ -46,3 +46,22 @@ def launch(*args: str, devices: int = 1, timeout: float = 300,
 @pytest.fixture
 def smoke_config():
   return load_config
+
+
+def pmap_and_jit_states(method, state, batches, *, metric_atol=1e-5):
+  """Runs `batches` through the jit step and the pmap step (all local
+  devices) from `state`, checks every metric agrees at each step, and
+  returns the two final host states `(jit_state, pmap_state)`."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from unsup_jax.training import parallel  # pylint: disable=g-import-not-at-top
+  single = parallel.Engine(method.train_step, "jit")
+  multi = parallel.Engine(method.train_step, "pmap")
+  s1, s8 = single.put_state(state), multi.put_state(state)
+  for batch in batches:
+    s1, m1 = single.step(s1, single.put_batch(batch))
+    s8, m8 = multi.step(s8, multi.put_batch(batch))
+    m1, m8 = single.get_metrics(m1), multi.get_metrics(m8)
+    for k in m1:
+      np.testing.assert_allclose(m8[k], m1[k], rtol=2e-5, atol=metric_atol,
+                                 err_msg=k)
+  return single.get_state(s1), multi.get_state(s8)

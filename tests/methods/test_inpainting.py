@@ -9,11 +9,11 @@ import jax
 import numpy as np
 import pytest
 
-from tests.conftest import load_config
+from tests.conftest import load_config, pmap_and_jit_states
 from unsup_jax.data import sources
 from unsup_jax.errors import UserError
 from unsup_jax.methods import inpainting
-from unsup_jax.training import loop, parallel
+from unsup_jax.training import loop
 
 _SHAPE = (8, 8, 1)
 
@@ -106,17 +106,7 @@ def test_pmap_step_equals_jit_step():
   batches = _batches(n=2, batch_size=16)
   method = inpainting.build(config, _SHAPE)
   state = method.init(jax.random.key(0), batches[0])
-  single = parallel.Engine(method.train_step, "jit")
-  multi = parallel.Engine(method.train_step, "pmap")
-  s1, s8 = single.put_state(state), multi.put_state(state)
-  for batch in batches:
-    s1, m1 = single.step(s1, single.put_batch(batch))
-    s8, m8 = multi.step(s8, multi.put_batch(batch))
-    m1, m8 = single.get_metrics(m1), multi.get_metrics(m8)
-    for k in m1:
-      np.testing.assert_allclose(m8[k], m1[k], rtol=2e-5, atol=1e-6,
-                                 err_msg=k)
-  s1, s8 = single.get_state(s1), multi.get_state(s8)
+  s1, s8 = pmap_and_jit_states(method, state, batches, metric_atol=1e-6)
   chex.assert_trees_all_close(s8.params, s1.params, rtol=1e-4, atol=1e-6)
   chex.assert_trees_all_close(s8.extra, s1.extra, rtol=1e-5, atol=1e-6)
 
