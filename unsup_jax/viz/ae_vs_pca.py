@@ -65,24 +65,10 @@ def reconstruction_rows(originals, rows, path, *, title="Reconstructions"):
   originals = np.asarray(originals, np.float32)
   if originals.ndim == 3:
     originals = originals[..., None]
-  labels = ["original"] + list(rows)
-  tiles = [originals] + [np.asarray(r, np.float32).reshape(originals.shape)
-                         for r in rows.values()]
-  tiles = np.clip(np.nan_to_num(np.concatenate(tiles)), 0.0, 1.0)
-  n, h, _, c = originals.shape
-  mosaic = viz.make_mosaic(tiles, n)
-  scale = min(8.0, max(1.0, 900.0 / max(mosaic.shape[:2])))
-  fig, ax = plt.subplots(figsize=(mosaic.shape[1] * scale / 100 + 1.8,
-                                  mosaic.shape[0] * scale / 100 + 0.8))
-  ax.imshow(mosaic[..., 0] if c == 1 else mosaic,
-            cmap="gray" if c == 1 else None, vmin=0, vmax=1,
-            interpolation="nearest")
-  ax.set_xticks([])
-  ax.set_yticks([1 + i * (h + 1) + (h - 1) / 2 for i in range(len(labels))],
-                labels)
-  ax.tick_params(length=0)
-  ax.set_title(title)
-  return viz.save_figure(fig, path)
+  return viz.labelled_rows(
+      [("original", originals)] +
+      [(label, np.asarray(r, np.float32).reshape(originals.shape))
+       for label, r in rows.items()], path, title=title)
 
 
 def results_table(results, models, sizes, labels=None, *, prefix="test_"):

@@ -110,6 +110,20 @@ def _labelled_grid(grid, path, title, row_labels=None, col_labels=None):
   return save_figure(fig, path)
 
 
+def labelled_rows(rows, path, *, title=None):
+  """Saves image rows, one labelled row per `(label, [N, H, W, C])` pair.
+
+  Every row holds the same number N of images of one shape; column j of every
+  row shows example j (originals above reconstructions, masked above filled).
+  Returns `path`.
+  """
+  labels = [label for label, _ in rows]
+  grid = np.stack([_as_images(r) for _, r in rows])       # [R, N, H, W, C]
+  if not grid.shape[1]:
+    raise ValueError(f"expected non-empty rows of images, got {grid.shape}")
+  return _labelled_grid(grid, path, title, row_labels=labels)
+
+
 def reconstructions(inputs, recons, path, *, title="Reconstructions"):
   """Saves `[N, H, W, C]` inputs and their `[N, H, W, C]` reconstructions.
 

@@ -129,22 +129,8 @@ def reconstructions_by_k(originals, recons, path, *,
   originals = np.clip(np.asarray(originals, np.float32), 0, 1)
   if originals.ndim == 3:
     originals = originals[..., None]
-  rows, labels = [originals], ["original"]
+  rows = [("original", originals)]
   for k in sorted(recons):
-    r = np.asarray(recons[k], np.float32).reshape(originals.shape)
-    rows.append(np.clip(np.nan_to_num(r), 0, 1))
-    labels.append(f"k = {k}")
-  n, h, w, c = originals.shape
-  mosaic = viz.make_mosaic(np.concatenate(rows), n)
-  scale = min(8.0, max(1.0, 900.0 / max(mosaic.shape[:2])))
-  fig, ax = plt.subplots(figsize=(mosaic.shape[1] * scale / 100 + 1.2,
-                                  mosaic.shape[0] * scale / 100 + 0.8))
-  ax.imshow(mosaic[..., 0] if c == 1 else mosaic,
-            cmap="gray" if c == 1 else None, vmin=0, vmax=1,
-            interpolation="nearest")
-  ax.set_xticks([])
-  ax.set_yticks([1 + i * (h + 1) + (h - 1) / 2 for i in range(len(rows))],
-                labels)
-  ax.tick_params(length=0)
-  ax.set_title(title)
-  return viz.save_figure(fig, path)
+    rows.append((f"k = {k}",
+                 np.asarray(recons[k], np.float32).reshape(originals.shape)))
+  return viz.labelled_rows(rows, path, title=title)
