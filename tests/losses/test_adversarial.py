@@ -81,8 +81,9 @@ def test_least_squares_values():
 
 
 G_LOSSES = [adv.minimax_g_loss, adv.non_saturating_g_loss, adv.hinge_g_loss,
-            adv.least_squares_g_loss]
-D_LOSSES = [adv.minimax_d_loss, adv.hinge_d_loss, adv.least_squares_d_loss]
+            adv.least_squares_g_loss, adv.wasserstein_g_loss]
+D_LOSSES = [adv.minimax_d_loss, adv.hinge_d_loss, adv.least_squares_d_loss,
+            adv.wasserstein_d_loss]
 
 
 @pytest.mark.parametrize("g_loss", G_LOSSES)
@@ -123,7 +124,141 @@ def test_metric_keys_and_registry():
     assert {"g_loss", "d_fake"} <= set(gm), name
   assert adv.get("non_saturating").d is adv.minimax_d_loss
   assert adv.get("hinge").g is adv.hinge_g_loss
+  assert adv.get("wasserstein").d is adv.wasserstein_d_loss
   with pytest.raises(UserError, match="unknown"):
-    adv.get("wasserstein")
+    adv.get("wgan")
   with pytest.raises(UserError, match="unknown"):
     adv.get("minimax", allowed=("hinge",))
+
+
+def test_wasserstein_values():
+  rng = np.random.default_rng(1)
+  real, fake = rng.normal(1, 2, (7,)), rng.normal(-1, 2, (5, 1))
+  d, dm = adv.wasserstein_d_loss(jnp.asarray(real, jnp.float32),
+                                 jnp.asarray(fake, jnp.float32))
+  np.testing.assert_allclose(d, fake.mean() - real.mean(), rtol=1e-5)
+  np.testing.assert_allclose(dm["d_loss"], d)
+  np.testing.assert_allclose(dm["wasserstein"], real.mean() - fake.mean(),
+                             rtol=1e-5)
+  np.testing.assert_allclose(dm["d_real"], real.mean(), rtol=1e-5)
+  np.testing.assert_allclose(dm["d_fake"], fake.mean(), rtol=1e-5)
+  g, gm = adv.wasserstein_g_loss(jnp.asarray(fake, jnp.float32))
+  np.testing.assert_allclose(g, -fake.mean(), rtol=1e-5)
+  assert set(gm) == {"g_loss", "d_fake"}
+  # Unbounded, unlike the other losses: shifting the critic shifts nothing.
+  shifted = adv.wasserstein_d_loss(jnp.asarray(real + 50.0, jnp.float32),
+                                   jnp.asarray(fake + 50.0, jnp.float32))[0]
+  np.testing.assert_allclose(shifted, d, rtol=1e-4)
+
+
+# A linear critic f(x) = <w, x> + b on flattened inputs: its input gradient is
+# w everywhere, so WGAN-GP = (||w|| - 1)^2 and R1 = ||w||^2 exactly.
+def _linear_critic(params, x, keepdims=False):
+  out = x.reshape(x.shape[0], -1) @ params["w"] + params["b"]
+  return out[:, None] if keepdims else out
+
+
+def _linear_params(d, norm, seed=0):
+  w = np.random.default_rng(seed).normal(size=(d,))
+  return {"w": jnp.asarray(norm * w / np.linalg.norm(w), jnp.float32),
+          "b": jnp.float32(0.3)}
+
+
+def _batch(shape, seed):
+  return jnp.asarray(np.random.default_rng(seed).normal(size=shape),
+                     jnp.float32)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_gradient_penalty_of_a_unit_norm_linear_critic_is_zero(keepdims):
+  params = _linear_params(12, 1.0)
+  real, fake = _batch((8, 12), 1), _batch((8, 12), 2)
+  gp, m = adv.gradient_penalty(
+      lambda x: _linear_critic(params, x, keepdims), real, fake,
+      jax.random.key(0))
+  assert abs(float(gp)) < 1e-10
+  np.testing.assert_allclose(m["d_grad_norm"], 1.0, rtol=1e-6)
+  assert float(m["d_gp"]) == float(gp)
+
+
+@pytest.mark.parametrize("norm", [0.0, 0.25, 3.0])
+def test_gradient_penalty_of_a_linear_critic_is_norm_minus_one_squared(norm):
+  params = _linear_params(12, norm)
+  real, fake = _batch((8, 12), 1), _batch((8, 12), 2)
+  gp, m = adv.gradient_penalty(lambda x: _linear_critic(params, x), real,
+                               fake, jax.random.key(3))
+  np.testing.assert_allclose(gp, (norm - 1.0) ** 2, rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(m["d_grad_norm"], norm, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_penalty_matches_per_example_autodiff_on_images():
+  """A nonlinear critic on [B, H, W, C]: the batched penalty equals an
+  independent per-example computation with the same interpolates."""
+  rng = np.random.default_rng(4)
+  w1 = jnp.asarray(rng.normal(size=(4 * 5 * 2, 6)) * 0.3, jnp.float32)
+  w2 = jnp.asarray(rng.normal(size=(6,)), jnp.float32)
+
+  def critic(x):
+    return jnp.tanh(x.reshape(x.shape[0], -1) @ w1) @ w2
+
+  real, fake = _batch((5, 4, 5, 2), 5), _batch((5, 4, 5, 2), 6)
+  key = jax.random.key(7)
+  gp, m = adv.gradient_penalty(critic, real, fake, key)
+  eps = np.asarray(jax.random.uniform(key, (5, 1, 1, 1)))
+  assert np.all((eps >= 0) & (eps <= 1)) and np.ptp(eps) > 0
+  x_hat = eps * np.asarray(real) + (1 - eps) * np.asarray(fake)
+  norms = []
+  for i in range(5):
+    g = jax.grad(lambda xi: critic(xi[None])[0])(jnp.asarray(x_hat[i]))
+    norms.append(np.linalg.norm(np.asarray(g, np.float64)))
+  norms = np.array(norms)
+  np.testing.assert_allclose(gp, np.mean((norms - 1) ** 2), rtol=1e-4)
+  np.testing.assert_allclose(m["d_grad_norm"], norms.mean(), rtol=1e-5)
+  # R1 on the same critic and images, against the same per-example grads.
+  r1, rm = adv.r1_penalty(critic, real)
+  sq = [np.sum(np.square(np.asarray(
+      jax.grad(lambda xi: critic(xi[None])[0])(real[i]), np.float64)))
+        for i in range(5)]
+  np.testing.assert_allclose(r1, np.mean(sq), rtol=1e-4)
+  assert float(rm["d_r1"]) == float(r1)
+
+
+@pytest.mark.parametrize("norm", [0.5, 1.0, 2.0])
+def test_r1_of_a_linear_critic_is_squared_weight_norm(norm):
+  params = _linear_params(3 * 3 * 2, norm, seed=2)
+  real = _batch((6, 3, 3, 2), 8)
+  r1, m = adv.r1_penalty(lambda x: _linear_critic(params, x, True), real)
+  np.testing.assert_allclose(r1, norm ** 2, rtol=1e-5)
+  np.testing.assert_allclose(m["d_r1"], norm ** 2, rtol=1e-5)
+
+
+def test_penalties_are_differentiable_in_the_critic_parameters():
+  params = _linear_params(12, 2.0)
+  real, fake = _batch((8, 12), 1), _batch((8, 12), 2)
+  key = jax.random.key(0)
+
+  def gp(p):
+    return adv.gradient_penalty(lambda x: _linear_critic(p, x), real, fake,
+                                key)[0]
+
+  def r1(p):
+    return adv.r1_penalty(lambda x: _linear_critic(p, x), real)[0]
+
+  w = np.asarray(params["w"], np.float64)
+  g_gp, g_r1 = jax.grad(gp)(params), jax.grad(r1)(params)
+  # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||; d/dw ||w||^2 = 2 w.
+  np.testing.assert_allclose(g_gp["w"], 2 * (2.0 - 1) * w / 2.0, rtol=1e-4)
+  np.testing.assert_allclose(g_r1["w"], 2 * w, rtol=1e-5)
+  assert float(g_gp["b"]) == 0.0 and float(g_r1["b"]) == 0.0
+  # At w = 0 the norm is 0: finite (not NaN) gradients.
+  g0 = jax.grad(gp)(_linear_params(12, 0.0))
+  assert np.all(np.isfinite(np.asarray(g0["w"])))
+
+
+def test_penalty_shape_errors():
+  critic = lambda x: x.reshape(x.shape[0], -1)   # [B, D]: not a critic
+  with pytest.raises(UserError, match="critic_fn"):
+    adv.r1_penalty(critic, jnp.ones((3, 4)))
+  with pytest.raises(UserError, match="one shape"):
+    adv.gradient_penalty(lambda x: x[:, 0], jnp.ones((3, 4)),
+                         jnp.ones((2, 4)), jax.random.key(0))

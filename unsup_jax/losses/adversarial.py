@@ -15,6 +15,21 @@ generated samples, each returning `(loss, metrics)`:
   -E[D(G(z))].
 * least squares: Mao et al. (2017), "Least Squares Generative Adversarial
   Networks", arXiv:1611.04076, with targets (a, b, c) = (0, 1, 1).
+* wasserstein: Arjovsky, Chintala & Bottou (2017), "Wasserstein GAN",
+  arXiv:1701.07875: the critic minimises E[D(G(z))] - E[D(x)], an estimate
+  of minus the Kantorovich-Rubinstein dual of the Wasserstein-1 distance
+  when D is 1-Lipschitz; G minimises -E[D(G(z))]. The Lipschitz constraint
+  is the caller's: weight clipping, or a penalty below.
+
+Gradient penalties on the critic's input gradient (in `gradient_penalty.py`,
+re-exported here; they take the critic function, not logits):
+
+* `gradient_penalty`: WGAN-GP, Gulrajani et al. (2017), "Improved Training
+  of Wasserstein GANs", arXiv:1704.00028: E[(||grad D(x_hat)||_2 - 1)^2] on
+  random interpolates x_hat of real and generated samples.
+* `r1_penalty`: R1, Mescheder, Geiger & Nowozin (2018), "Which Training
+  Methods for GANs do actually Converge?", arXiv:1801.04406:
+  E[||grad D(x)||^2] on real samples (the caller multiplies by gamma / 2).
 
 `D(x) = sigmoid(logit)` for the cross-entropy losses, computed with
 `log_sigmoid`/`softplus` so that large logits neither overflow nor lose
@@ -24,8 +39,8 @@ every loss is a mean over all their elements. Metric keys: `d_loss` or
 samples (for the cross-entropy losses also `d_real_prob` / `d_fake_prob`,
 the mean D(x)).
 
-`get(name)` returns the `(d_loss_fn, g_loss_fn)` pair of a named loss; more
-losses (gradient penalties) register themselves in `LOSSES`.
+`get(name)` returns the `(d_loss_fn, g_loss_fn)` pair of a named loss from
+`LOSSES`; a penalty is added to the critic loss by the caller.
 """
 
 from typing import Callable, NamedTuple
@@ -34,6 +49,9 @@ import jax
 import jax.numpy as jnp
 
 from unsup_jax.errors import UserError
+# Re-exported: the penalties of the module docstring.
+from unsup_jax.losses.gradient_penalty import gradient_penalty  # noqa: F401
+from unsup_jax.losses.gradient_penalty import r1_penalty  # noqa: F401
 
 Metrics = dict[str, jax.Array]
 
@@ -171,6 +189,39 @@ def least_squares_g_loss(fake_logits: jax.Array, *, target: float = 1.0
                     **_logit_metrics("d_fake", fake_logits, probs=False))
 
 
+def wasserstein_d_loss(real_logits: jax.Array,
+                       fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+  """Wasserstein critic loss: E D(G(z)) - E D(x) (Arjovsky et al. 2017).
+
+  Args:
+    real_logits: `[B, ...]` critic outputs on real samples.
+    fake_logits: `[B', ...]` critic outputs on generated samples.
+
+  Returns:
+    (loss, {"d_loss", "d_real", "d_fake", "wasserstein"}), where
+    `wasserstein` = E D(x) - E D(G(z)) = -loss, the critic's estimate of the
+    Wasserstein-1 distance (up to its Lipschitz constant).
+  """
+  d_real, d_fake = jnp.mean(real_logits), jnp.mean(fake_logits)
+  loss = d_fake - d_real
+  return loss, dict(d_loss=loss, d_real=d_real, d_fake=d_fake,
+                    wasserstein=d_real - d_fake)
+
+
+def wasserstein_g_loss(fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+  """Wasserstein generator loss: -E D(G(z)) (Arjovsky et al. 2017).
+
+  Args:
+    fake_logits: `[B, ...]` critic outputs on generated samples.
+
+  Returns:
+    (loss, {"g_loss", "d_fake"}).
+  """
+  loss = -jnp.mean(fake_logits)
+  return loss, dict(g_loss=loss,
+                    **_logit_metrics("d_fake", fake_logits, probs=False))
+
+
 class AdversarialLoss(NamedTuple):
   """A discriminator loss `d(real_logits, fake_logits)` and the matching
   generator loss `g(fake_logits)`, both returning `(loss, metrics)`."""
@@ -184,6 +235,7 @@ LOSSES = {
     "hinge": AdversarialLoss(hinge_d_loss, hinge_g_loss),
     "least_squares": AdversarialLoss(least_squares_d_loss,
                                      least_squares_g_loss),
+    "wasserstein": AdversarialLoss(wasserstein_d_loss, wasserstein_g_loss),
 }
 
 
