@@ -13,6 +13,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy import integrate
 from scipy import stats
 
@@ -431,6 +432,35 @@ class PerExampleKeysTest(chex.TestCase):
     parts = [sample(distributions.per_example_keys(key, 2, o),
                     mean[o:o + 2], logvar[o:o + 2]) for o in (0, 2, 4, 6)]
     np.testing.assert_array_equal(whole, np.concatenate(parts))
+
+
+
+@pytest.mark.parametrize("mean,log_scale", [(0.3, -3.0), (0.0, -6.0),
+                                            (1.2, 0.0), (0.5, -8.0),
+                                            (-5.0, -2.0), (0.7, -12.0)])
+def test_discretized_gaussian_is_a_distribution_over_the_grid(mean, log_scale):
+  """The 256 bin probabilities sum to one for any mean and scale, also far
+  in the tails (where the bins' masses are differences of tiny CDFs). At
+  scales far below a bin (1e-6) float32 bin edges limit the sum to ~1e-4."""
+  grid = jnp.arange(256, dtype=jnp.float32) / 255.0
+  log_p = distributions.discretized_gaussian_log_prob(
+      grid[:, None], jnp.full((256, 1), mean), jnp.float32(log_scale))
+  assert np.all(np.isfinite(log_p)) and np.all(np.asarray(log_p) <= 0)
+  np.testing.assert_allclose(np.sum(np.exp(log_p)), 1.0,
+                             rtol=1e-4 if log_scale < -10 else 1e-5)
+
+
+def test_discretized_gaussian_matches_cdf_differences():
+  x = np.array([[0.0, 10 / 255, 128 / 255, 1.0]], np.float32)
+  mean = np.array([[0.1, 0.05, 0.5, 0.9]], np.float32)
+  scale = 0.07
+  h = 0.5 / 255
+  cdf = lambda v: stats.norm.cdf((v - mean) / scale)
+  expected = np.where(x == 0, cdf(x + h),
+                      np.where(x == 1, 1 - cdf(x - h), cdf(x + h) - cdf(x - h)))
+  got = distributions.discretized_gaussian_log_prob(
+      jnp.asarray(x), jnp.asarray(mean), jnp.log(scale), batch_ndim=2)
+  np.testing.assert_allclose(np.exp(got), expected, rtol=1e-4)
 
 
 if __name__ == "__main__":

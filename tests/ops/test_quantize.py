@@ -102,3 +102,92 @@ def test_vq_loss_values_and_gradient_routes(codebook_loss):
   np.testing.assert_allclose(gz, 0.25 * 2 * (np.asarray(z) - codes) / z.size,
                              rtol=1e-4, atol=1e-8)
   assert (np.abs(np.asarray(gc)).sum() > 0) == codebook_loss
+
+
+def _clusters(num_clusters=8, per_cluster=50, d=3, seed=0, spread=0.05):
+  """Well-separated Gaussian blobs: `[C * P, D]` points and `[C, D]` centres."""
+  rng = np.random.default_rng(seed)
+  centres = rng.normal(size=(num_clusters, d)) * 5.0
+  points = (centres[:, None] + spread * rng.normal(
+      size=(num_clusters, per_cluster, d))).reshape(-1, d)
+  return jnp.asarray(points, jnp.float32), centres
+
+
+def _match(found, centres):
+  """Max distance from each true centre to its nearest found centre."""
+  d = np.linalg.norm(np.asarray(found)[None] - centres[:, None], axis=-1)
+  return d.min(axis=1).max()
+
+
+def test_kmeans_recovers_separated_cluster_centres():
+  z, centres = _clusters()
+  found = jax.jit(quantize.kmeans, static_argnums=2)(jax.random.key(0), z, 8)
+  chex.assert_shape(found, (8, 3))
+  assert _match(found, centres) < 0.05
+  # Each cluster gets its own centre: all eight are used.
+  assert len(np.unique(np.asarray(quantize.nearest_code(z, found)))) == 8
+
+
+def test_kmeans_with_fewer_points_than_codes_stays_finite():
+  z = jnp.asarray([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+  found = quantize.kmeans(jax.random.key(1), z, 5)
+  assert np.all(np.isfinite(found))
+  assert {tuple(r) for r in np.asarray(found)} <= {(0.0, 0.0), (1.0, 1.0)}
+
+
+def test_initialise_sets_the_codebook_to_kmeans_centres():
+  z, centres = _clusters()
+  state = quantize.codebook_init(jnp.zeros((8, 3)))
+  new = quantize.update_codebook(state, jax.random.key(0), z,
+                                 jnp.zeros(len(z), jnp.int32),
+                                 initialise=jnp.array(True))
+  assert _match(new.ema.codebook, centres) < 0.05
+  np.testing.assert_allclose(new.ema.counts.sum(), len(z))
+  np.testing.assert_allclose(new.ema.sums / new.ema.counts[:, None],
+                             new.ema.codebook, rtol=1e-5, atol=1e-5)
+
+
+def test_dead_code_restart_leaves_no_code_unused():
+  """One code starts on the data, seven far from it: they stay unused until
+  the restarts (after 5 unused steps) re-seed them from the batch; then
+  every code is assigned data (restarts do not promise the k-means optimum:
+  two codes may split one cluster while another code spans two)."""
+  z, _ = _clusters()
+  state = quantize.codebook_init(jnp.full((8, 3), 1e3).at[0].set(z[0]))
+  update = jax.jit(functools.partial(
+      quantize.update_codebook, initialise=jnp.array(False), decay=0.9,
+      restart_after=5))
+  used = lambda s: len(np.unique(np.asarray(
+      quantize.nearest_code(z, s.ema.codebook))))
+  for t in range(200):
+    if t == 4:
+      assert used(state) == 1 and int(state.unused[1]) == 4
+    idx = quantize.nearest_code(z, state.ema.codebook)
+    state = update(state, jax.random.key(t), z, idx)
+  assert used(state) == 8 and int(state.unused.max()) == 0
+
+
+def test_update_codebook_under_pmap_equals_single_device():
+  """k-means start and restarts draw from the gathered global batch with a
+  shared key: every device ends with the single-device codebook."""
+  n_dev = jax.local_device_count()
+  z, _ = _clusters(num_clusters=4, per_cluster=4 * n_dev)
+  state = quantize.codebook_init(jnp.zeros((8, 3)))
+  f = functools.partial(quantize.update_codebook, restart_after=1,
+                        decay=0.9)
+  per_dev = lambda x: x.reshape((n_dev, -1) + x.shape[1:])
+  rep = lambda t: jax.tree.map(
+      lambda x: jnp.broadcast_to(x, (n_dev,) + x.shape), t)
+  multi_f = jax.pmap(
+      lambda s, k, zz, ii, init: f(s, k, zz, ii, initialise=init,
+                                   axis_name="d"),
+      axis_name="d", in_axes=(0, None, 0, 0, None))
+  single, multi = state, rep(state)
+  for t, init in enumerate([True, False, False, False]):
+    idx = quantize.nearest_code(z, single.ema.codebook)
+    single = f(single, jax.random.key(t), z, idx, initialise=jnp.array(init))
+    multi = multi_f(multi, jax.random.key(t), per_dev(z), per_dev(idx),
+                    jnp.array(init))
+    for i in range(n_dev):
+      chex.assert_trees_all_close(jax.tree.map(lambda x, i=i: x[i], multi),
+                                  single, rtol=1e-5, atol=1e-5)

@@ -19,6 +19,7 @@ MODULES = {
     "inpainting": "unsup_jax.methods.inpainting",
     "semantic_hashing": "unsup_jax.methods.semantic_hashing",
     "ae_vs_pca": "unsup_jax.methods.ae_vs_pca",
+    "vqvae": "unsup_jax.methods.vqvae",
 }
 
 

@@ -122,3 +122,137 @@ def ema_update(state: EMACodebook, z: jax.Array, indices: jax.Array, *,
   total = jnp.sum(counts)
   smoothed = (counts + epsilon) / (total + counts.shape[0] * epsilon) * total
   return EMACodebook(sums / smoothed[:, None], counts, sums)
+
+
+def kmeans(key: jax.Array, z: jax.Array, num_codes: int, *,
+           iters: int = 10) -> jax.Array:
+  """k-means centres of `z`: k-means++ seeding, then Lloyd iterations.
+
+  Seeding draws each next centre with probability proportional to its squared
+  distance from the centres chosen so far (Arthur & Vassilvitskii 2007,
+  "k-means++: The Advantages of Careful Seeding"); each Lloyd step moves every
+  centre to the mean of its assigned points (an empty cluster keeps its
+  centre). Used to initialise a codebook from the first encoder outputs.
+
+  Args:
+    key: PRNG key.
+    z: `[N, D]` points.
+    num_codes: K, the number of centres.
+    iters: Lloyd iterations.
+
+  Returns:
+    `[K, D]` centres.
+  """
+  n = z.shape[0]
+  first_key, seed_key = jax.random.split(key)
+  first = jax.random.randint(first_key, (), 0, n)
+  centres = jnp.zeros((num_codes, z.shape[1]), z.dtype).at[0].set(z[first])
+  d2 = jnp.sum(jnp.square(z - z[first]), axis=1)
+
+  def seed(k, carry):
+    centres, d2 = carry
+    # Points already chosen have d2 = 0; if every point is a centre already
+    # (fewer distinct points than K), fall back to uniform draws.
+    logits = jnp.where(jnp.sum(d2) > 0, jnp.log(jnp.maximum(d2, 1e-30)), 0.0)
+    i = jax.random.categorical(jax.random.fold_in(seed_key, k), logits)
+    centres = centres.at[k].set(z[i])
+    return centres, jnp.minimum(d2, jnp.sum(jnp.square(z - z[i]), axis=1))
+
+  centres, _ = jax.lax.fori_loop(1, num_codes, seed, (centres, d2))
+
+  def lloyd(_, centres):
+    one_hot = jax.nn.one_hot(nearest_code(z, centres), num_codes, dtype=z.dtype)
+    counts = jnp.sum(one_hot, axis=0)
+    means = (one_hot.T @ z) / jnp.maximum(counts, 1.0)[:, None]
+    return jnp.where(counts[:, None] > 0, means, centres)
+
+  return jax.lax.fori_loop(0, iters, lloyd, centres)
+
+
+def restart_candidates(key: jax.Array, pool: jax.Array,
+                       num_codes: int) -> jax.Array:
+  """`[K, D]` rows of `pool` (`[N, D]`), distinct when N >= K."""
+  n = pool.shape[0]
+  return pool[jax.random.choice(key, n, (num_codes,), replace=n < num_codes)]
+
+
+class Codebook(NamedTuple):
+  """The non-gradient state of one EMA quantiser.
+
+  Attributes:
+    ema: the moving averages and the codebook.
+    unused: `[K]` int32, steps since each code was last assigned a vector.
+  """
+  ema: EMACodebook
+  unused: jax.Array
+
+
+def codebook_init(codebook: jax.Array) -> Codebook:
+  return Codebook(ema_init(codebook), jnp.zeros(codebook.shape[0], jnp.int32))
+
+
+def update_codebook(state: Codebook, key: jax.Array, z: jax.Array,
+                    indices: jax.Array, *, initialise: jax.Array,
+                    decay: float = 0.99, epsilon: float = 1e-5,
+                    kmeans_iters: int = 10, restart_after: int = 0,
+                    axis_name: str | None = None) -> Codebook:
+  """One training step of an EMA codebook, with k-means start and restarts.
+
+  * `initialise` (a traced bool, e.g. `step == 0`): the codebook becomes the
+    k-means centres of this batch's encoder outputs (gathered from every
+    device), with counts equal to the cluster sizes.
+  * Otherwise: the EMA update (`ema_update`), then dead-code restarts: a code
+    unused for `restart_after` steps in a row (0 = never) is re-seeded with
+    a random encoder output of this batch (Dhariwal et al. 2020, "Jukebox",
+    arXiv:2005.00341, Section 2.2), its averages reset to that one point.
+
+  Every random choice is made from the gathered global batch with a key that
+  is the same on every device, so all devices keep the identical codebook
+  and the result equals a single-device step on the same global batch.
+
+  Args:
+    state: the codebook state.
+    key: PRNG key, identical on every device.
+    z: `[N, D]` encoder outputs of the local batch.
+    indices: `[N]` their nearest codes (under `state`).
+    initialise: scalar bool.
+    decay, epsilon: EMA decay and Laplace smoothing.
+    kmeans_iters: Lloyd iterations of the initialisation.
+    restart_after: steps of disuse before a restart; 0 disables restarts.
+    axis_name: pmap axis, or None.
+
+  Returns:
+    The new `Codebook`.
+  """
+  num_codes = state.ema.codebook.shape[0]
+  pool = z
+  if axis_name is not None:
+    pool = jax.lax.all_gather(z, axis_name).reshape(-1, z.shape[-1])
+  kmeans_key, restart_key = jax.random.split(key)
+
+  def start():
+    centres = kmeans(kmeans_key, pool, num_codes, iters=kmeans_iters)
+    counts = jnp.bincount(nearest_code(pool, centres),
+                          length=num_codes).astype(z.dtype)
+    counts = jnp.maximum(counts, 1.0)
+    return Codebook(EMACodebook(centres, counts, centres * counts[:, None]),
+                    jnp.zeros(num_codes, jnp.int32))
+
+  def train():
+    ema = ema_update(state.ema, z, indices, decay=decay, epsilon=epsilon,
+                     axis_name=axis_name)
+    used = jnp.bincount(indices.reshape(-1), length=num_codes)
+    if axis_name is not None:
+      used = jax.lax.psum(used, axis_name)
+    unused = jnp.where(used > 0, 0, state.unused + 1)
+    if restart_after <= 0:
+      return Codebook(ema, unused)
+    dead = unused >= restart_after
+    fresh = restart_candidates(restart_key, pool, num_codes)
+    pick = lambda new, old: jnp.where(dead[:, None], new, old)
+    ema = EMACodebook(pick(fresh, ema.codebook),
+                      jnp.where(dead, 1.0, ema.counts),
+                      pick(fresh, ema.sums))
+    return Codebook(ema, jnp.where(dead, 0, unused))
+
+  return jax.lax.cond(initialise, start, train)

@@ -109,6 +109,10 @@ def make_smoke(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   config.data.num_test = 64
   config.data.batch_size = 32
   config.train.num_steps = 6
+  for section in config.values():  # later phases (e.g. a prior): a few steps
+    if isinstance(section, ml_collections.ConfigDict) and section is not \
+        config.train and "num_steps" in section and section.num_steps > 0:
+      section.num_steps = 4
   config.train.log_every = 2
   config.train.eval_every = 4
   config.train.checkpoint_every = 3

@@ -12,7 +12,7 @@ import numpy as np
 import tqdm
 
 from unsup_jax.data import iterators
-from unsup_jax.methods import registry
+from unsup_jax.methods import base, registry
 from unsup_jax.methods.base import Method
 from unsup_jax.training import config as config_lib, parallel
 
@@ -43,9 +43,11 @@ def fit_method(config: ml_collections.ConfigDict, images: np.ndarray,
   data = iterators.BatchIterator(
       images, labels, global_batch_size=config.data.batch_size,
       seed=config.seed, binarize=config.data.binarize)
-  engine = parallel.Engine(method.train_step, "jit")
-  state = engine.put_state(method.init(key, data.peek()))
-  for _ in tqdm.trange(config.train.num_steps, disable=not progress,
-                       desc=desc, leave=False, mininterval=1.0):
-    state, _ = engine.step(state, next(data))
-  return method, engine.get_state(state)
+  phases = base.phases_of(method, config.train.num_steps)
+  engines = [parallel.Engine(p.train_step, "jit") for p in phases]
+  state = engines[0].put_state(method.init(key, data.peek()))
+  total = sum(p.num_steps for p in phases)
+  for step in tqdm.trange(1, total + 1, disable=not progress, desc=desc,
+                          leave=False, mininterval=1.0):
+    state, _ = engines[base.phase_at(phases, step)].step(state, next(data))
+  return method, engines[0].get_state(state)

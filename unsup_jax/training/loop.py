@@ -20,13 +20,15 @@ import tqdm
 
 from unsup_jax.data import iterators, sources
 from unsup_jax.errors import UserError
-from unsup_jax.methods import registry
+from unsup_jax.methods import base, registry
 from unsup_jax.training import checkpoint, config as config_lib, parallel
 from unsup_jax.training.logging import MetricsLogger, read_metrics
 from unsup_jax.viz import figures as viz_figures
 from unsup_jax.viz import report as viz_report
 
 TEST_BINARIZATION_SEED = 1234
+# Metrics logged under their own name in every phase.
+_UNPREFIXED = ("nonfinite_total", "steps_per_sec")
 
 
 class Interrupted(Exception):
@@ -157,9 +159,12 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
                                        run_.eval_key)
   primary = jax.process_index() == 0
 
-  engine = parallel.Engine(method.train_step, mode)
+  phases = base.phases_of(method, config.train.num_steps)
+  engines = [parallel.Engine(p.train_step, mode) for p in phases]
+  engine = engines[0]  # moving states and metrics depends only on the mode
+  phase_ends = np.cumsum([p.num_steps for p in phases])
   start = int(state.step)
-  num_steps = config.train.num_steps
+  num_steps = int(phase_ends[-1])
   logger = MetricsLogger(workdir, enabled=primary)
   flag = {}
   dstate = engine.put_state(state)
@@ -171,7 +176,9 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
         unit="step", dynamic_ncols=True, mininterval=1.0) as bar:
       sums, count, t0 = {}, 0, time.perf_counter()
       for step in range(start + 1, num_steps + 1):
-        dstate, metrics = engine.step(dstate, engine.put_batch(next(train_iter)))
+        p = base.phase_at(phases, step)
+        dstate, metrics = engines[p].step(
+            dstate, engine.put_batch(next(train_iter)))
         metrics = engine.get_metrics(metrics)
         for k, v in metrics.items():
           sums[k] = sums.get(k, 0.0) + v
@@ -184,12 +191,16 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
               f"training stopped at step {step}: {streak} non-finite losses "
               f"or gradients in a row (updates skipped); lower "
               f"config.optim.learning_rate or set config.optim.grad_clip_norm")
-        if step % config.train.log_every == 0 or step == num_steps:
+        if (step % config.train.log_every == 0 or step == phase_ends[p]):
           record = {k: v / count for k, v in sums.items()}
           record["nonfinite_total"] = metrics["nonfinite_total"]
           record["steps_per_sec"] = count / (time.perf_counter() - t0)
+          if p > 0:
+            record = {(k if k in _UNPREFIXED else f"{phases[p].name}_{k}"): v
+                      for k, v in record.items()}
           logger.write(step, record)
-          bar.set_postfix(loss=f"{record['loss']:.4g}")
+          bar.set_postfix(loss=f"{sums['loss'] / count:.4g}",
+                          **({"phase": phases[p].name} if p else {}))
           sums, count, t0 = {}, 0, time.perf_counter()
         if step % config.train.eval_every == 0 and step < num_steps:
           quick = method.evaluate(engine.get_state(dstate), test_images,

@@ -37,7 +37,8 @@ def all_finite(tree: Any) -> jax.Array:
 def apply_gradients(state: TrainState, grads: Any, metrics: dict,
                     tx: optax.GradientTransformation, *,
                     axis_name: str | None = None,
-                    extra: Any = None) -> tuple[TrainState, dict]:
+                    extra: Any = None, part: str | None = None,
+                    advance: bool = True) -> tuple[TrainState, dict]:
   """Reduces, checks and applies one update.
 
   Args:
@@ -48,11 +49,25 @@ def apply_gradients(state: TrainState, grads: Any, metrics: dict,
     axis_name: pmap axis; gradients and metrics are averaged over it.
     extra: new non-gradient state (None keeps `state.extra`). Any cross-device
       reduction of it is the method's job.
+    part: update only `state.params[part]` with `state.opt_state[part]`
+      (`grads` and `tx` are then that part's): for methods whose networks
+      have their own optimisers (a VQ-VAE and its prior; GAN G and D).
+    advance: increment the step (False for an update that is followed by
+      another one in the same step, e.g. the critic's before the generator's).
 
   Returns:
     (new state, metrics) with `nonfinite_total` added to the metrics. A
     non-finite loss or gradient leaves params, opt_state and extra unchanged.
   """
+  if part is not None:
+    sub = state.replace(params=state.params[part],
+                        opt_state=state.opt_state[part])
+    sub, metrics = apply_gradients(sub, grads, metrics, tx,
+                                   axis_name=axis_name, extra=extra,
+                                   advance=advance)
+    return sub.replace(params={**state.params, part: sub.params},
+                       opt_state={**state.opt_state, part: sub.opt_state}
+                       ), metrics
   if axis_name is not None:
     grads = jax.lax.pmean(grads, axis_name)
     metrics = jax.lax.pmean(metrics, axis_name)
@@ -72,7 +87,7 @@ def apply_gradients(state: TrainState, grads: Any, metrics: dict,
   streak = jnp.where(finite, 0, state.nonfinite_streak + 1)
   total = state.nonfinite_total + (~finite).astype(jnp.int32)
   new_state = state.replace(
-      step=state.step + 1,
+      step=state.step + 1 if advance else state.step,
       params=params,
       opt_state=opt_state,
       extra=new_extra,

@@ -1,0 +1,27 @@
+"""VQ-VAE on CIFAR-10 through tensorflow-datasets (the paper's setting).
+
+32x32x3 images to an 8x8 map of 512 codes of 64 dimensions, 128 channels
+(van den Oord et al. 2017, Section 4.1, at reduced width), then the PixelCNN
+prior. Needs the `cifar10` data set in the tfds data_dir (no download is
+attempted on machines without network); a GPU or TPU is advised.
+"""
+
+from unsup_jax.methods.vqvae import add_config
+from unsup_jax.training.config import apply_variant, base_config
+
+
+def get_config(arg=None):
+  c = add_config(base_config(), levels=1)
+  c.data.name = "tfds:cifar10"
+  c.data.batch_size = 128
+  c.vq.num_codes = 512
+  c.vq.embedding_dim = 64
+  c.vq.hidden = 128
+  c.vq.residual_hidden = 64
+  c.train.num_steps = 50000
+  c.train.eval_every = 5000
+  c.train.checkpoint_every = 5000
+  c.prior.num_steps = 50000
+  c.prior.channels = 128
+  c.prior.num_layers = 12
+  return apply_variant(c, arg)

@@ -1,0 +1,325 @@
+"""VQ-VAE and VQ-VAE-2, then a gated PixelCNN prior over their codes.
+
+Phase "train" (`train.num_steps`): the autoencoder learns by reconstruction
+MSE plus the commitment loss beta ||z_e - sg[e]||^2 (van den Oord et al.
+2017, arXiv:1711.00937, Eq. 3); the codebooks are exponential moving averages
+of the encoder outputs assigned to them (Appendix A.1), started by k-means
+on the first batch and with unused codes restarted from encoder outputs
+(`ops/quantize.py`). `vq.levels = 2` gives VQ-VAE-2's top and bottom code
+maps (Razavi et al. 2019, arXiv:1906.00446).
+
+Phase "prior" (`prior.num_steps`): the autoencoder is frozen; a gated
+PixelCNN (van den Oord et al. 2016, arXiv:1606.05328) learns the codes of the
+training images, one per level, the bottom prior conditioned on the top code
+map. Sampling draws codes from the priors (top first) and decodes them.
+
+Bits per dimension (the paper's CIFAR-10 measure): the codes are a
+deterministic posterior, so -log p(x) <= -log p(x | z_q) - log p(z_q): the
+discretised-Gaussian reconstruction term plus the prior's NLL of the codes,
+divided by the number of pixel values, in bits; reported with the learned
+prior and with the uniform one. The decoder's Gaussian has a standard
+deviation per pixel position, the root of the moving average of that
+position's squared training error (its maximum-likelihood value; never
+fitted on test data).
+"""
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from unsup_jax.errors import UserError
+from unsup_jax.eval.batched import map_batches
+from unsup_jax.losses import categorical, vq
+from unsup_jax.methods import base, common
+from unsup_jax.viz import vqvae as vqvae_figures
+from unsup_jax.models.vqvae import VQVAE
+from unsup_jax.nn import pixelcnn
+from unsup_jax.ops import distributions, quantize
+from unsup_jax.training import optim, step as step_lib
+from unsup_jax.training.state import TrainState
+
+LEVEL_NAMES = ("bottom", "top")
+ERROR_DECAY = 0.99
+
+
+def add_config(c: ml_collections.ConfigDict, *,
+               levels: int = 1) -> ml_collections.ConfigDict:
+  """Adds the `vq` and `prior` sections (defaults sized for 28x28 digits)."""
+  c.method = "vqvae"
+  c.vq = ml_collections.ConfigDict()
+  c.vq.levels = levels           # 1: VQ-VAE; 2: VQ-VAE-2 (top + bottom)
+  c.vq.num_codes = 128           # K, per level
+  c.vq.embedding_dim = 16        # D
+  c.vq.hidden = 64               # encoder/decoder channels
+  c.vq.residual_hidden = 32
+  c.vq.num_residual = 2
+  c.vq.num_down = 2              # stride-2 convs to the bottom map (28 -> 7)
+  c.vq.commitment = 0.25         # beta
+  c.vq.decay = 0.99              # EMA codebook
+  c.vq.epsilon = 1e-5            # Laplace smoothing of the EMA counts
+  c.vq.kmeans_iters = 10         # k-means start on the first batch; 0 = off
+  c.vq.restart_after = 100       # restart codes unused this many steps; 0 = off
+  c.prior = ml_collections.ConfigDict()
+  c.prior.num_steps = 2000       # second phase; 0 = no prior
+  c.prior.channels = 64
+  c.prior.num_layers = 6
+  c.prior.kernel_size = 3
+  c.prior.learning_rate = 1e-3
+  c.prior.temperature = 1.0
+  c.prior.num_samples = 64
+  c.eval.probe_labels = ()
+  return c
+
+
+def _check(config: ml_collections.ConfigDict, image_shape) -> None:
+  v, p = config.vq, config.prior
+  if v.levels not in (1, 2):
+    raise UserError(f"config.vq.levels must be 1 or 2, got {v.levels!r}")
+  for name in ("num_codes", "embedding_dim", "hidden", "residual_hidden",
+               "num_down"):
+    if v[name] < 1:
+      raise UserError(f"config.vq.{name} must be >= 1, got {v[name]!r}")
+  if v.num_codes < 2:
+    raise UserError(f"config.vq.num_codes must be >= 2, got {v.num_codes}")
+  if not 0 < v.decay < 1:
+    raise UserError(f"config.vq.decay must be in (0, 1), got {v.decay!r}")
+  if v.restart_after < 0 or v.commitment < 0 or p.num_steps < 0:
+    raise UserError("config.vq.restart_after, config.vq.commitment and "
+                    "config.prior.num_steps must be >= 0")
+  if min(image_shape[:2]) < 2 ** (v.num_down + v.levels - 1):
+    raise UserError(f"images of {image_shape[0]}x{image_shape[1]} are too "
+                    f"small for {v.num_down} downsamplings and {v.levels} "
+                    f"levels; lower config.vq.num_down")
+  if p.kernel_size < 1 or p.kernel_size % 2 == 0:
+    raise UserError(f"config.prior.kernel_size must be odd, got "
+                    f"{p.kernel_size}")
+
+
+def build(config: ml_collections.ConfigDict,
+          image_shape: tuple[int, int, int]) -> base.Method:
+  """The VQ-VAE method (`config.vq.levels` 1 or 2) for `image_shape`."""
+  _check(config, image_shape)
+  v, p = config.vq, config.prior
+  levels = v.levels
+  model = VQVAE(image_shape=image_shape, levels=levels, hidden=v.hidden,
+                residual_hidden=v.residual_hidden,
+                num_residual=v.num_residual, embedding_dim=v.embedding_dim,
+                num_down=v.num_down)
+  code_shapes = model.code_shapes()
+  priors = {name: pixelcnn.GatedPixelCNN(
+      num_codes=v.num_codes, channels=p.channels, num_layers=p.num_layers,
+      kernel_size=p.kernel_size,
+      num_cond_codes=v.num_codes if (levels == 2 and name == "bottom") else 0)
+      for name in LEVEL_NAMES[:levels]}
+  tx_vq = optim.build(config)
+  tx_prior = optax.adam(p.learning_rate)
+  num_dims = int(np.prod(image_shape))
+
+  def decoder_log_scale(extra):
+    """`[H, W, C]` log std of the decoder (floored at a tenth of a level)."""
+    return 0.5 * jnp.log(jnp.maximum(extra["sq_error"], (0.1 / 255) ** 2))
+
+  def codebooks(extra):
+    return [cb.ema.codebook for cb in extra["codebooks"]]
+
+  def encode(params, extra, x):
+    return model.apply({"params": params["vqvae"]}, x, codebooks(extra),
+                       method=VQVAE.encode)
+
+  def decode_indices(params, extra, indices):
+    return model.apply({"params": params["vqvae"]}, indices, codebooks(extra),
+                       method=VQVAE.decode_indices)
+
+  def prior_logits(prior_params, indices):
+    """Per level (bottom first) `[B, h, w, K]` logits of the codes."""
+    out = [None] * levels
+    if levels == 2:
+      out[1] = priors["top"].apply({"params": prior_params["top"]}, indices[1])
+      out[0] = priors["bottom"].apply({"params": prior_params["bottom"]},
+                                      indices[0], indices[1])
+    else:
+      out[0] = priors["bottom"].apply({"params": prior_params["bottom"]},
+                                      indices[0])
+    return out
+
+  @jax.jit
+  def init(key, batch):
+    vq_key, cb_key, prior_key, run_key = jax.random.split(key, 4)
+    x = batch["image"][:1]
+    books = [jax.random.normal(jax.random.fold_in(cb_key, i),
+                               (v.num_codes, v.embedding_dim))
+             for i in range(levels)]
+    params = {"vqvae": model.init(vq_key, x, books)["params"]}
+    dummy = [jnp.zeros((1,) + s, jnp.int32) for s in code_shapes]
+    params["prior"] = {
+        name: priors[name].init(
+            jax.random.fold_in(prior_key, i), dummy[i],
+            *([dummy[1]] if priors[name].num_cond_codes else []))["params"]
+        for i, name in enumerate(LEVEL_NAMES[:levels])}
+    opt_state = {"vqvae": tx_vq.init(params["vqvae"]),
+                 "prior": tx_prior.init(params["prior"])}
+    extra = {"codebooks": [quantize.codebook_init(b) for b in books],
+             "sq_error": jnp.zeros(image_shape, jnp.float32)}
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                      opt_state=opt_state, key=run_key, extra=extra)
+
+  def global_usage(indices, axis_name):
+    counts = jnp.bincount(indices.reshape(-1), length=v.num_codes)
+    return counts if axis_name is None else jax.lax.psum(counts, axis_name)
+
+  def vq_step(state, batch, *, axis_name=None):
+    x = batch["image"]
+    books = codebooks(state.extra)
+
+    def loss_fn(vq_params):
+      recon, lv = model.apply({"params": vq_params}, x, books)
+      sq_error = jnp.mean(jnp.square(recon - x), axis=0)    # [H, W, C]
+      rec = jnp.mean(sq_error)
+      metrics = {"loss_rec": rec}
+      loss = rec
+      for i, level in enumerate(lv):
+        commit, m = vq.vq_loss(level["z"], level["codes"], beta=v.commitment,
+                               codebook_loss=False)
+        loss = loss + commit
+        metrics[f"loss_commit_{LEVEL_NAMES[i]}"] = m["loss_commit"]
+      return loss, (dict(metrics, loss=loss), lv, sq_error)
+
+    (_, (metrics, lv, sq_error)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        state.params["vqvae"])
+    key = step_lib.step_key(state)
+    new_books = []
+    for i, (cb, level) in enumerate(zip(state.extra["codebooks"], lv)):
+      z = jax.lax.stop_gradient(level["z"]).reshape(-1, v.embedding_dim)
+      new_books.append(quantize.update_codebook(
+          cb, jax.random.fold_in(key, i), z, level["indices"].reshape(-1),
+          initialise=(state.step == 0) & (v.kmeans_iters > 0),
+          decay=v.decay, epsilon=v.epsilon, kmeans_iters=v.kmeans_iters,
+          restart_after=v.restart_after, axis_name=axis_name))
+      usage = global_usage(level["indices"], axis_name)
+      metrics[f"perplexity_{LEVEL_NAMES[i]}"] = quantize.perplexity(usage)
+      metrics[f"codes_used_{LEVEL_NAMES[i]}"] = jnp.sum(usage > 0).astype(
+          jnp.float32)
+    if axis_name is not None:
+      sq_error = jax.lax.pmean(sq_error, axis_name)
+    sq_error = jnp.where(state.step == 0, sq_error,
+                         ERROR_DECAY * state.extra["sq_error"] +
+                         (1 - ERROR_DECAY) * sq_error)
+    extra = {"codebooks": new_books, "sq_error": sq_error}
+    return step_lib.apply_gradients(state, grads, metrics, tx_vq,
+                                    axis_name=axis_name, extra=extra,
+                                    part="vqvae")
+
+  def prior_step(state, batch, *, axis_name=None):
+    lv = encode(state.params, state.extra, batch["image"])
+    indices = [jax.lax.stop_gradient(level["indices"]) for level in lv]
+
+    def loss_fn(prior_params):
+      logits = prior_logits(prior_params, indices)
+      loss, metrics = 0.0, {}
+      for i in range(levels):
+        nll, m = categorical.categorical_nll(logits[i], indices[i])
+        loss = loss + nll
+        metrics[f"bits_per_code_{LEVEL_NAMES[i]}"] = m["bits_per_code"]
+      return loss, dict(metrics, loss=loss)
+
+    (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        state.params["prior"])
+    return step_lib.apply_gradients(state, grads, metrics, tx_prior,
+                                    axis_name=axis_name, part="prior")
+
+  @jax.jit
+  def eval_batch(params, extra, x):
+    lv = encode(params, extra, x)
+    indices = [level["indices"] for level in lv]
+    recon = model.apply({"params": params["vqvae"]},
+                        [level["quantized"] for level in lv],
+                        method=VQVAE.decode)
+    log_scale = decoder_log_scale(extra)
+    rec_nats = -distributions.discretized_gaussian_log_prob(x, recon,
+                                                            log_scale)
+    prior_nats = []
+    for i, logits in enumerate(prior_logits(params["prior"], indices)):
+      logp = jax.nn.log_softmax(logits)
+      picked = jnp.take_along_axis(logp, indices[i][..., None], axis=-1)
+      prior_nats.append(-jnp.sum(picked, axis=(1, 2, 3)))
+    return dict(mse=jnp.mean(jnp.square(recon - x), axis=(1, 2, 3)),
+                rec_nats=rec_nats, prior_nats=prior_nats, indices=indices,
+                recon=recon)
+
+  def evaluate(state, images, labels, key, *, full=True):
+    del labels, key
+    out = map_batches(lambda x: eval_batch(state.params, state.extra, x),
+                      images, batch_size=config.eval.batch_size)
+    metrics = {"mse": float(np.mean(out["mse"]))}
+    uniform_nats = sum(math.prod(s) for s in code_shapes) * math.log(
+        v.num_codes)
+    for i, name in enumerate(LEVEL_NAMES[:levels]):
+      usage = np.bincount(out["indices"][i].reshape(-1), minlength=v.num_codes)
+      metrics[f"perplexity_{name}"] = float(quantize.perplexity(usage))
+      metrics[f"dead_codes_{name}"] = int(np.sum(usage == 0))
+    if not full:
+      return metrics
+    to_bits = 1.0 / (num_dims * math.log(2))
+    rec = float(np.mean(out["rec_nats"]))
+    metrics["rec_bits_per_dim"] = rec * to_bits
+    metrics["bits_per_dim_uniform_prior"] = (rec + uniform_nats) * to_bits
+    if p.num_steps > 0:
+      prior = sum(float(np.mean(n)) for n in out["prior_nats"])
+      metrics["bits_per_dim"] = (rec + prior) * to_bits
+      for i, name in enumerate(LEVEL_NAMES[:levels]):
+        metrics[f"prior_bits_per_code_{name}"] = float(
+            np.mean(out["prior_nats"][i]) / math.prod(code_shapes[i])
+            / math.log(2))
+    metrics["uniform_bits_per_code"] = math.log2(v.num_codes)
+    metrics["decoder_scale_mean"] = float(np.mean(np.exp(
+        decoder_log_scale(state.extra))))
+    return metrics
+
+  @functools.partial(jax.jit, static_argnames="num")
+  def sample(params, extra, key, num):
+    """`num` images decoded from codes drawn from the priors."""
+    top_key, bottom_key = jax.random.split(key)
+    pp = params["prior"]
+    apply = lambda name: (lambda c, y: priors[name].apply(
+        {"params": pp[name]}, c, *([y] if y is not None else [])))
+    top = None
+    if levels == 2:
+      top = pixelcnn.sample(apply("top"), top_key, num, code_shapes[1],
+                            temperature=p.temperature)
+    bottom = pixelcnn.sample(apply("bottom"), bottom_key, num, code_shapes[0],
+                             cond=top, temperature=p.temperature)
+    indices = [bottom] if levels == 1 else [bottom, top]
+    return decode_indices(params, extra, indices), indices
+
+  def figures(state, images, labels, key, outdir):
+    del labels
+    shown = images[:common.NUM_SHOWN * 2]
+    out = eval_batch(state.params, state.extra, shown)
+    samples = None
+    if p.num_steps > 0 and int(state.step) > config.train.num_steps:
+      samples = sample(state.params, state.extra, key, p.num_samples)[0]
+    all_indices = map_batches(
+        lambda x: eval_batch(state.params, state.extra, x)["indices"],
+        images, batch_size=config.eval.batch_size)
+    return vqvae_figures.make(
+        outdir, images=shown, recons=out["recon"],
+        indices=[np.asarray(i) for i in out["indices"]],
+        all_indices=all_indices, num_codes=v.num_codes,
+        level_names=LEVEL_NAMES[:levels], samples=samples)
+
+  fingerprint = dict(
+      method="vqvae", image_shape=list(image_shape),
+      vq={f: v[f] for f in ("levels", "hidden", "residual_hidden",
+                            "num_residual", "embedding_dim", "num_codes",
+                            "num_down")},
+      prior={f: p[f] for f in ("channels", "num_layers", "kernel_size")})
+  phases = [base.Phase("train", config.train.num_steps, vq_step)]
+  if p.num_steps > 0:
+    phases.append(base.Phase("prior", p.num_steps, prior_step))
+  return base.Method(init, vq_step, evaluate, figures, fingerprint,
+                     phases=tuple(phases))
