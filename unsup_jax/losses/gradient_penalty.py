@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from unsup_jax.errors import UserError
+from unsup_jax.ops import distributions
 
 Metrics = dict[str, jax.Array]
 Critic = Callable[[jax.Array], jax.Array]
@@ -56,7 +57,8 @@ def _safe_sqrt(sq: jax.Array) -> jax.Array:
 
 
 def gradient_penalty(critic_fn: Critic, real: jax.Array, fake: jax.Array,
-                     key: jax.Array) -> tuple[jax.Array, Metrics]:
+                     key: jax.Array, *, example_offset: jax.Array | int = 0
+                     ) -> tuple[jax.Array, Metrics]:
   """WGAN-GP: E[(||grad_x D(x_hat)||_2 - 1)^2] (Gulrajani et al. 2017).
 
   x_hat = eps real + (1 - eps) fake with one eps ~ U[0, 1] per example.
@@ -68,6 +70,9 @@ def gradient_penalty(critic_fn: Critic, real: jax.Array, fake: jax.Array,
     real: `[B, ...]` real samples (e.g. images `[B, H, W, C]`).
     fake: `[B, ...]` generated samples, the same shape as `real`.
     key: PRNG key for the interpolation weights.
+    example_offset: global index of the first example: example i draws its
+      weight from `fold_in(key, example_offset + i)`, so a batch split over
+      devices draws the weights one device would.
 
   Returns:
     (penalty, {"d_gp": penalty, "d_grad_norm": mean gradient norm}).
@@ -76,8 +81,9 @@ def gradient_penalty(critic_fn: Critic, real: jax.Array, fake: jax.Array,
     raise UserError(f"gradient_penalty needs real and fake of one shape, got "
                     f"{real.shape} and {fake.shape}")
   b = real.shape[0]
-  eps = jax.random.uniform(key, (b,) + (1,) * (real.ndim - 1),
-                           dtype=real.dtype)
+  keys = distributions.per_example_keys(key, b, example_offset)
+  eps = jax.vmap(lambda k: jax.random.uniform(k, dtype=real.dtype))(keys)
+  eps = eps.reshape((b,) + (1,) * (real.ndim - 1))
   x_hat = eps * real + (1.0 - eps) * fake
   norms = _safe_sqrt(_squared_norms(_input_gradients(critic_fn, x_hat)))
   penalty = jnp.mean(jnp.square(norms - 1.0))

@@ -66,7 +66,7 @@ def add_config(c: ml_collections.ConfigDict, *,
   c.vq.restart_after = 100       # restart codes unused this many steps; 0 = off
   c.prior = ml_collections.ConfigDict()
   c.prior.num_steps = 2000       # second phase; 0 = no prior
-  c.prior.channels = 64
+  c.prior.channels = 32
   c.prior.num_layers = 6
   c.prior.kernel_size = 3
   c.prior.learning_rate = 1e-3

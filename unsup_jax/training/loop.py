@@ -122,7 +122,7 @@ def load_state(config: ml_collections.ConfigDict, workdir: str):
   if not os.path.isdir(os.path.join(workdir, "checkpoints")):
     raise UserError(f"no checkpoints in {workdir}")
   dataset, test_images = load_data(config)
-  method = registry.build(config, dataset.image_shape)
+  method = registry.build(config, dataset.image_shape, workdir)
   run_ = _setup(config, workdir, method, dataset, test_images)
   run_.ckpt.close()
   return run_.state
@@ -151,7 +151,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   mode = parallel.choose_mode(config.train.parallel)
   parallel.check_batch_size(config.data.batch_size, mode)
   dataset, test_images = load_data(config)
-  method = registry.build(config, dataset.image_shape)
+  method = registry.build(config, dataset.image_shape, workdir)
   if method.train_step is None:
     return _run_closed_form(config, workdir, method, dataset, test_images)
   run_ = _setup(config, workdir, method, dataset, test_images)

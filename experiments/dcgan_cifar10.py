@@ -1,0 +1,24 @@
+"""DCGAN on CIFAR-10 through tensorflow-datasets (real scale).
+
+32x32x3 images, generator 4x4x256 -> 32x32x3 with three upsamplings. Needs
+the `cifar10` data set in the tfds data_dir (no download is attempted
+offline); a GPU or TPU is advised. FID/KID need a feature network for
+32x32x3 images, which the project does not ship: this run reports losses,
+samples and interpolations only.
+"""
+
+from unsup_jax.methods.gan import add_config
+from unsup_jax.training.config import apply_variant, base_config
+
+
+def get_config(arg=None):
+  c = add_config(base_config(), loss="non_saturating")
+  c.data.name = "tfds:cifar10"
+  c.data.batch_size = 128
+  c.gan.num_scales = 3
+  c.gan.g_channels = 256
+  c.gan.noise_dim = 128
+  c.train.num_steps = 50000
+  c.train.eval_every = 5000
+  c.train.checkpoint_every = 5000
+  return apply_variant(c, arg)

@@ -1,0 +1,20 @@
+"""WGAN-GP on mnist5k (Gulrajani et al. 2017): the Wasserstein critic with
+a gradient penalty of weight 10, five critic updates per generator update,
+Adam(1e-4, beta1 = 0, beta2 = 0.9) as in the paper."""
+
+from unsup_jax.methods.gan import add_config
+from unsup_jax.training.config import apply_variant, base_config
+
+
+def get_config(arg=None):
+  c = add_config(base_config(), loss="wasserstein")
+  c.gan.gradient_penalty = 10.0
+  c.gan.n_critic = 5
+  c.gan.g_channels, c.gan.d_channels = 64, 32   # five critic steps: smaller nets
+  c.gan.g_learning_rate = c.gan.d_learning_rate = 1e-4
+  c.gan.beta1, c.gan.beta2 = 0.0, 0.9
+  c.data.batch_size = 64
+  c.train.num_steps = 1000
+  c.train.eval_every = 250
+  c.train.checkpoint_every = 250
+  return apply_variant(c, arg)

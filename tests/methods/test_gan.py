@@ -1,0 +1,133 @@
+"""The GAN method: which step changes what, pmap, n_critic, evaluation."""
+
+import os
+
+import chex
+import jax
+import numpy as np
+import optax
+import pytest
+
+from tests.conftest import load_config, pmap_and_jit_states
+from unsup_jax.data import iterators, sources
+from unsup_jax.errors import UserError
+from unsup_jax.methods import gan, registry
+from unsup_jax.training import loop
+
+SHAPE = (28, 28, 1)
+
+
+def _tiny(name="dcgan_mnist", **gan_fields):
+  config = load_config(name)
+  config.train.parallel = "jit"
+  config.gan.update(g_channels=16, d_channels=8, noise_dim=8, **gan_fields)
+  return config
+
+
+def _batch(batch_size=32, seed=0):
+  data = sources.load("mnist5k", num_train=256, num_test=16)
+  return next(iterators.BatchIterator(data.train_images, data.train_labels,
+                                      global_batch_size=batch_size, seed=seed))
+
+
+def _changed(a, b):
+  return not all(jax.tree.leaves(jax.tree.map(np.array_equal, a, b)))
+
+
+def _adam_count(opt_state):
+  return int(next(s.count for s in jax.tree.leaves(
+      opt_state, is_leaf=lambda s: isinstance(s, optax.ScaleByAdamState))
+                  if isinstance(s, optax.ScaleByAdamState)))
+
+
+def test_d_update_leaves_g_untouched_and_g_update_leaves_d_untouched():
+  config = _tiny(gradient_penalty=1.0, r1_gamma=1.0)
+  fns = gan.steps(config, SHAPE)
+  batch = _batch()
+  state = jax.device_get(fns.init(jax.random.key(0), batch))
+  after_d, metrics = jax.jit(fns.d_update)(state, batch["image"],
+                                           jax.random.key(1))
+  after_d = jax.device_get(after_d)
+  chex.assert_trees_all_equal(after_d.params["generator"],
+                              state.params["generator"])
+  chex.assert_trees_all_equal(after_d.opt_state["generator"],
+                              state.opt_state["generator"])
+  chex.assert_trees_all_equal(after_d.extra, state.extra)
+  assert _changed(after_d.params["discriminator"],
+                  state.params["discriminator"])
+  assert int(after_d.step) == 0            # the generator's update advances
+  assert {"d_loss", "d_gp", "d_r1"} <= set(metrics)
+
+  after_g, metrics = jax.jit(fns.g_update, static_argnums=2)(
+      after_d, jax.random.key(2), 32)
+  after_g = jax.device_get(after_g)
+  chex.assert_trees_all_equal(after_g.params["discriminator"],
+                              after_d.params["discriminator"])
+  chex.assert_trees_all_equal(after_g.opt_state["discriminator"],
+                              after_d.opt_state["discriminator"])
+  assert _changed(after_g.params["generator"], after_d.params["generator"])
+  assert _changed(after_g.extra, after_d.extra)   # batch-norm averages
+  assert int(after_g.step) == 1 and "g_loss" in metrics
+
+
+def test_n_critic_discriminator_updates_per_step():
+  config = _tiny("wgan_gp_mnist")
+  fns = gan.steps(config, SHAPE)
+  batch = _batch()
+  state = fns.init(jax.random.key(0), batch)
+  state, metrics = jax.jit(fns.train_step)(state, batch)
+  assert config.gan.n_critic == 5
+  assert _adam_count(state.opt_state["discriminator"]) == 5
+  assert _adam_count(state.opt_state["generator"]) == 1
+  assert int(state.step) == 1
+  assert {"d_loss", "g_loss", "d_gp", "wasserstein"} <= set(metrics)
+
+
+@pytest.mark.parametrize("name", ["dcgan_mnist", "wgan_gp_mnist"])
+def test_pmap_step_equals_jit_step(name):
+  """Batch-norm statistics, noise and gradient-penalty draws are global:
+  eight devices reproduce the single-device step."""
+  config = _tiny(name, r1_gamma=0.5)
+  config.gan.n_critic = 2
+  method = registry.build(config, SHAPE)
+  batches = [_batch(seed=s) for s in range(2)]
+  state = jax.device_get(method.init(jax.random.key(0), batches[0]))
+  a, b = pmap_and_jit_states(method, state, batches, metric_atol=1e-4)
+  chex.assert_trees_all_close(a.params, b.params, rtol=1e-4, atol=1e-5)
+  chex.assert_trees_all_close(a.extra, b.extra, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("loss", "wgan", "unknown"),
+    ("gradient_penalty", 0.0, "Lipschitz"),
+    ("n_critic", 0, "n_critic"),
+    ("num_scales", 3, "divisible"),
+])
+def test_bad_settings_are_one_line_user_errors(field, value, message):
+  config = _tiny("wgan_gp_mnist")
+  config.gan[field] = value
+  with pytest.raises(UserError, match=message) as err:
+    registry.build(config, SHAPE)
+  assert "\n" not in str(err.value)
+
+
+def test_training_lowers_fid_and_keeps_snapshots(tmp_path):
+  config = _tiny()
+  config.gan.update(g_channels=32, d_channels=16, noise_dim=16,
+                    fid_samples=500)
+  config.data.update(num_train=2000, num_test=500, batch_size=64)
+  config.train.update(num_steps=300, eval_every=100, log_every=50)
+  results = loop.run(config, str(tmp_path), progress=False)
+  records = [r for r in loop.read_metrics(str(tmp_path)) if "eval_fid" in r]
+  assert [r["step"] for r in records] == [100, 200]
+  # FID falls with training (slowly, with these small networks: about 1060
+  # -> 880 in 300 steps) and stays above the real-data floor.
+  assert results["test_fid"] < 0.9 * records[0]["eval_fid"]
+  assert results["test_fid"] > results["test_fid_floor"] > 0
+  assert results["test_classifier_test_accuracy"] > 0.97
+  assert results["test_classes_covered"] >= 3
+  with np.load(tmp_path / gan.gan_eval.SNAPSHOT_FILE) as f:
+    assert sorted(f.files) == ["step_100", "step_200", "step_300"]
+  for name in ("samples_during_training", "fid_and_losses", "interpolations",
+               "class_histogram", "samples"):
+    assert os.path.getsize(tmp_path / "figures" / f"{name}.png") > 1000

@@ -1,0 +1,203 @@
+"""Generative adversarial networks: DCGAN with a choice of losses.
+
+One compiled step updates the discriminator `gan.n_critic` times, each on
+fresh noise (the same real batch), then the generator once, each network
+with its own optimiser (Goodfellow et al. 2014, arXiv:1406.2661; Radford et
+al. 2016, arXiv:1511.06434). `gan.loss` picks the objective from
+`losses/adversarial.py` (non-saturating, minimax, hinge, least squares,
+Wasserstein); `gan.gradient_penalty` adds WGAN-GP's penalty (Gulrajani et
+al. 2017, arXiv:1704.00028) and `gan.r1_gamma` the R1 penalty (Mescheder et
+al. 2018, arXiv:1801.04406) to the discriminator's loss.
+
+Evaluation (`methods/gan_eval.py`): FID and KID in the feature space of a
+small classifier trained in-project on mnist5k (`eval/feature_classifier.py`,
+cached in the workdir), with the FID of the real training split against the
+real test split as the floor, and the class histogram of generated samples
+as a mode-collapse check.
+"""
+
+import types
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from unsup_jax.errors import UserError
+from unsup_jax.losses import adversarial, gradient_penalty
+from unsup_jax.methods import base, gan_eval
+from unsup_jax.models.gan import Discriminator, Generator
+from unsup_jax.ops import distributions
+from unsup_jax.training import step as step_lib
+from unsup_jax.training.state import TrainState
+
+
+def add_config(c: ml_collections.ConfigDict, *, loss: str = "non_saturating"
+               ) -> ml_collections.ConfigDict:
+  """Adds the `gan` section (defaults: DCGAN on 28x28 digits)."""
+  c.method = "gan"
+  c.gan = ml_collections.ConfigDict()
+  c.gan.loss = loss              # see losses/adversarial.py LOSSES
+  c.gan.noise_dim = 64
+  c.gan.g_channels = 128         # first generator feature map (halved up)
+  c.gan.d_channels = 64          # first discriminator conv (doubled down)
+  c.gan.num_scales = 2           # stride-2 (de)convolutions (28 -> 7)
+  c.gan.n_critic = 1             # discriminator updates per generator update
+  c.gan.gradient_penalty = 0.0   # WGAN-GP weight (lambda = 10 in the paper)
+  c.gan.r1_gamma = 0.0           # R1 weight gamma (penalty * gamma / 2)
+  c.gan.g_learning_rate = 2e-4
+  c.gan.d_learning_rate = 2e-4
+  c.gan.beta1 = 0.5
+  c.gan.beta2 = 0.999
+  c.gan.fid_samples = 1000       # generated images per FID/KID evaluation
+  c.gan.fid_classifier = ""      # cache of the feature network; "" = workdir
+  c.eval.probe_labels = ()
+  return c
+
+
+def _check(g: ml_collections.ConfigDict) -> None:
+  adversarial.get(g.loss)
+  for name in ("noise_dim", "g_channels", "d_channels", "num_scales",
+               "n_critic", "fid_samples"):
+    if g[name] < 1:
+      raise UserError(f"config.gan.{name} must be >= 1, got {g[name]!r}")
+  for name in ("gradient_penalty", "r1_gamma"):
+    if g[name] < 0:
+      raise UserError(f"config.gan.{name} must be >= 0, got {g[name]!r}")
+  for name in ("g_learning_rate", "d_learning_rate"):
+    if g[name] <= 0:
+      raise UserError(f"config.gan.{name} must be > 0, got {g[name]!r}")
+  if g.loss == "wasserstein" and g.gradient_penalty == 0:
+    raise UserError("config.gan.loss 'wasserstein' needs a Lipschitz "
+                    "constraint: set config.gan.gradient_penalty (e.g. 10)")
+
+
+def steps(config: ml_collections.ConfigDict,
+          image_shape: tuple[int, int, int]) -> types.SimpleNamespace:
+  """The networks' pure functions: `init`, `train_step`, its two halves
+  `d_update` and `g_update`, `noise` and `sample(params, extra, z)`."""
+  g = config.gan
+  _check(g)
+  scale = 2 ** g.num_scales
+  if image_shape[0] % scale or image_shape[1] % scale:
+    raise UserError(f"images of {image_shape[0]}x{image_shape[1]} are not "
+                    f"divisible by 2^{g.num_scales}; change config.gan."
+                    f"num_scales")
+  generator = Generator(image_shape, g.g_channels, g.num_scales)
+  discriminator = Discriminator(g.d_channels, g.num_scales)
+  losses = adversarial.get(g.loss)
+  tx = {"generator": optax.adam(g.g_learning_rate, g.beta1, g.beta2),
+        "discriminator": optax.adam(g.d_learning_rate, g.beta1, g.beta2)}
+
+  def noise(key, batch_size, axis_name=None):
+    """`[B, Z]` noise keyed by global example index (pmap == jit)."""
+    keys = distributions.per_example_keys(
+        key, batch_size, step_lib.example_offset(batch_size, axis_name))
+    return jax.vmap(lambda k: jax.random.normal(k, (g.noise_dim,)))(keys)
+
+  def generate(params, batch_stats, z, *, train, axis_name=None):
+    """Images (and, in training mode, the updated batch statistics)."""
+    variables = {"params": params, "batch_stats": batch_stats}
+    if not train:
+      return generator.apply(variables, z, train=False)
+    return generator.apply(variables, z, train=True, axis_name=axis_name,
+                           mutable=["batch_stats"])
+
+  def critic(d_params):
+    return lambda x: discriminator.apply({"params": d_params}, x)
+
+  @jax.jit
+  def init(key, batch):
+    g_key, d_key, run_key = jax.random.split(key, 3)
+    g_vars = generator.init(g_key, jnp.zeros((2, g.noise_dim)), train=False)
+    d_params = discriminator.init(d_key, batch["image"][:1])["params"]
+    params = {"generator": g_vars["params"], "discriminator": d_params}
+    opt_state = {k: tx[k].init(params[k]) for k in params}
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                      opt_state=opt_state, key=run_key,
+                      extra={"batch_stats": g_vars["batch_stats"]})
+
+  def d_update(state, x, key, *, axis_name=None):
+    """One discriminator update on `x` and fresh fakes; G is untouched."""
+    fake_key, gp_key = jax.random.split(key)
+    fake, _ = generate(state.params["generator"], state.extra["batch_stats"],
+                       noise(fake_key, x.shape[0], axis_name), train=True,
+                       axis_name=axis_name)
+    fake = jax.lax.stop_gradient(fake)
+
+    def loss_fn(d_params):
+      f = critic(d_params)
+      loss, metrics = losses.d(f(x), f(fake))
+      if g.gradient_penalty > 0:
+        gp, m = gradient_penalty.gradient_penalty(
+            f, x, fake, gp_key,
+            example_offset=step_lib.example_offset(x.shape[0], axis_name))
+        loss, metrics = loss + g.gradient_penalty * gp, dict(metrics, **m)
+      if g.r1_gamma > 0:
+        r1, m = gradient_penalty.r1_penalty(f, x)
+        loss, metrics = loss + 0.5 * g.r1_gamma * r1, dict(metrics, **m)
+      return loss, dict(metrics, loss=loss)
+
+    (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        state.params["discriminator"])
+    return step_lib.apply_gradients(state, grads, metrics,
+                                    tx["discriminator"], axis_name=axis_name,
+                                    part="discriminator", advance=False)
+
+  def g_update(state, key, batch_size, *, axis_name=None):
+    """One generator update against the current D; D is untouched."""
+    z = noise(key, batch_size, axis_name)
+
+    def loss_fn(g_params):
+      fake, new_vars = generate(g_params, state.extra["batch_stats"], z,
+                                train=True, axis_name=axis_name)
+      loss, metrics = losses.g(
+          critic(state.params["discriminator"])(fake))
+      return loss, (dict(metrics, loss=loss), new_vars["batch_stats"])
+
+    (_, (metrics, stats)), grads = jax.value_and_grad(
+        loss_fn, has_aux=True)(state.params["generator"])
+    return step_lib.apply_gradients(state, grads, metrics, tx["generator"],
+                                    axis_name=axis_name, part="generator",
+                                    extra={"batch_stats": stats})
+
+  def train_step(state, batch, *, axis_name=None):
+    x = batch["image"]
+    key = step_lib.step_key(state)
+    d_keys = jax.random.split(jax.random.fold_in(key, 0), g.n_critic)
+
+    def critic_iteration(i, carry):
+      s, _ = carry
+      return d_update(s, x, d_keys[i], axis_name=axis_name)
+
+    first = d_update(state, x, d_keys[0], axis_name=axis_name)
+    state, d_metrics = jax.lax.fori_loop(1, g.n_critic, critic_iteration,
+                                         first)
+    state, g_metrics = g_update(state, jax.random.fold_in(key, 1),
+                                x.shape[0], axis_name=axis_name)
+    metrics = {k: v for k, v in d_metrics.items() if k != "loss"}
+    metrics.update(g_loss=g_metrics["g_loss"],
+                   nonfinite_total=g_metrics["nonfinite_total"],
+                   loss=d_metrics["d_loss"])
+    return state, metrics
+
+  sample = jax.jit(lambda params, extra, z: generate(
+      params["generator"], extra["batch_stats"], z, train=False))
+  return types.SimpleNamespace(init=init, train_step=train_step,
+                               d_update=d_update, g_update=g_update,
+                               noise=noise, sample=sample)
+
+
+def build(config: ml_collections.ConfigDict,
+          image_shape: tuple[int, int, int],
+          workdir: str | None = None) -> base.Method:
+  """The GAN method for images of `image_shape`."""
+  g = config.gan
+  fns = steps(config, image_shape)
+  evaluator = gan_eval.Evaluator(config, image_shape, workdir, fns.sample)
+  fingerprint = dict(method="gan", image_shape=list(image_shape),
+                     gan={f: g[f] for f in ("noise_dim", "g_channels",
+                                            "d_channels", "num_scales")})
+  return base.Method(fns.init, fns.train_step, evaluator.evaluate,
+                     evaluator.figures, fingerprint,
+                     report_notes=evaluator.report_notes)
