@@ -16,6 +16,13 @@ import jax
 import jax.numpy as jnp
 
 
+def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
+  """a @ b in full float32: GPUs (TF32) and TPUs (bfloat16 passes) would
+  otherwise round the operands, enough to pick the wrong nearest code when
+  two codes are almost equally close and to blur the EMA sums."""
+  return jnp.matmul(a, b, precision=jax.lax.Precision.HIGHEST)
+
+
 def squared_distances(z: jax.Array, codebook: jax.Array) -> jax.Array:
   """||z_n - e_k||^2 without a `[N, K, D]` tensor.
 
@@ -27,7 +34,7 @@ def squared_distances(z: jax.Array, codebook: jax.Array) -> jax.Array:
     `[N, K]` squared distances, via ||z||^2 - 2 z.e + ||e||^2.
   """
   return (jnp.sum(jnp.square(z), axis=1, keepdims=True)
-          - 2.0 * z @ codebook.T
+          - 2.0 * _dot(z, codebook.T)
           + jnp.sum(jnp.square(codebook), axis=1)[None, :])
 
 
@@ -113,7 +120,7 @@ def ema_update(state: EMACodebook, z: jax.Array, indices: jax.Array, *,
   """
   one_hot = jax.nn.one_hot(indices, state.codebook.shape[0], dtype=z.dtype)
   batch_counts = jnp.sum(one_hot, axis=0)                    # [K]
-  batch_sums = one_hot.T @ z                                 # [K, D]
+  batch_sums = _dot(one_hot.T, z)                            # [K, D]
   if axis_name is not None:
     batch_counts = jax.lax.psum(batch_counts, axis_name)
     batch_sums = jax.lax.psum(batch_sums, axis_name)
@@ -163,7 +170,7 @@ def kmeans(key: jax.Array, z: jax.Array, num_codes: int, *,
   def lloyd(_, centres):
     one_hot = jax.nn.one_hot(nearest_code(z, centres), num_codes, dtype=z.dtype)
     counts = jnp.sum(one_hot, axis=0)
-    means = (one_hot.T @ z) / jnp.maximum(counts, 1.0)[:, None]
+    means = _dot(one_hot.T, z) / jnp.maximum(counts, 1.0)[:, None]
     return jnp.where(counts[:, None] > 0, means, centres)
 
   return jax.lax.fori_loop(0, iters, lloyd, centres)
