@@ -1,5 +1,8 @@
 """benchmarks/train_throughput.py: the JAX and torch twins are the same models.
 
+The torch twins are in `benchmarks/twins_*.py`, imported by the script (the
+`bench` fixture) from its folder and reached as `bench.twins_vqvae` etc.
+
 Run with `make bench` (or `pytest benchmarks`), which installs PyTorch; the
 library's own suite (`make test`) does not install it and does not collect
 this file.
@@ -77,7 +80,7 @@ def test_torch_ema_update_matches_jax(bench):
                            jnp.asarray(counts), jnp.asarray(sums)),
       jnp.asarray(z), jnp.asarray(indices, jnp.int32), decay=0.9,
       epsilon=1e-3)
-  got = bench.torch_ema_update(
+  got = bench.twins_vqvae.torch_ema_update(
       torch.from_numpy(counts), torch.from_numpy(sums), torch.from_numpy(z),
       torch.from_numpy(indices), decay=0.9, epsilon=1e-3)
   for g, w in zip(got[:3], (want.codebook, want.counts, want.sums)):
@@ -90,7 +93,7 @@ def test_torch_ema_update_converges_to_assigned_means(bench):
   counts, sums, z, indices = _ema_inputs(seed=1)
   c, s = torch.from_numpy(counts), torch.from_numpy(sums)
   for _ in range(60):
-    codebook, c, s, _ = bench.torch_ema_update(
+    codebook, c, s, _ = bench.twins_vqvae.torch_ema_update(
         c, s, torch.from_numpy(z), torch.from_numpy(indices), decay=0.7,
         epsilon=1e-6)
   means = np.stack([z[indices == j].mean(0) for j in range(10)])
@@ -134,7 +137,7 @@ def test_torch_vqvae_step_matches_jax_step(bench):
   state = method.init(jax.random.key(0), batch)
   state = state.replace(step=jnp.ones((), jnp.int32))  # past the k-means start
   new_state, metrics = jax.jit(method.train_step)(state, batch)
-  model = bench.TorchVQVAE(config.vq, bench.IMAGE_SHAPE)
+  model = bench.twins_vqvae.TorchVQVAE(config.vq, bench.IMAGE_SHAPE)
   _flax_to_torch(state.params["vqvae"], model)
   ema = state.extra["codebooks"][0].ema
   for name, value in (("codebook", ema.codebook), ("counts", ema.counts),
@@ -142,7 +145,7 @@ def test_torch_vqvae_step_matches_jax_step(bench):
     getattr(model, name).copy_(torch.from_numpy(np.array(value)))
   x = torch.from_numpy(np.ascontiguousarray(
       batch["image"].transpose(0, 3, 1, 2)))
-  loss = bench.vqvae_loss(model, x)
+  loss = bench.twins_vqvae.vqvae_loss(model, x)
   np.testing.assert_allclose(loss.item(), float(metrics["loss"]), rtol=1e-4)
   new = new_state.extra["codebooks"][0]
   np.testing.assert_allclose(model.codebook.numpy(),
@@ -159,7 +162,7 @@ def test_torch_vqvae_step_matches_jax_step(bench):
 
 def test_torch_dcgan_shapes(bench):
   config = bench.load_config("experiments/dcgan_mnist.py")
-  runner = bench.torch_dcgan(config, bench.make_batch(64))
+  runner = bench.twins_gan.torch_dcgan(config, bench.make_batch(64))
   model = runner.model
   with torch.no_grad():
     images = model.generator(torch.randn(64, 64))
@@ -237,7 +240,7 @@ def test_torch_dcgan_step_matches_jax_step(bench):
   method = registry.build(config, bench.IMAGE_SHAPE)
   fns = gan.steps(config, bench.IMAGE_SHAPE)
   new_state = method.init(jax.random.key(0), batch)
-  runner = bench.torch_dcgan(config, batch)
+  runner = bench.twins_gan.torch_dcgan(config, batch)
   _flax_dcgan_to_torch(new_state.params, new_state.extra["batch_stats"],
                        runner.model)
   to_torch = lambda a: torch.from_numpy(np.array(a))

@@ -56,7 +56,9 @@ def add_config(c: ml_collections.ConfigDict, *, loss: str = "non_saturating"
 
 
 def _check(g: ml_collections.ConfigDict) -> None:
-  adversarial.get(g.loss)
+  if g.loss not in adversarial.LOSSES:
+    raise UserError(f"config.gan.loss {g.loss!r} is unknown; choose one of "
+                    f"{', '.join(adversarial.LOSSES)}")
   for name in ("noise_dim", "g_channels", "d_channels", "num_scales",
                "n_critic", "fid_samples"):
     if g[name] < 1:
