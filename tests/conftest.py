@@ -22,6 +22,10 @@ os.environ.setdefault("UNSUP_JAX_FID_CLASSIFIER", os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".jax_cache",
     "fid_classifier.msgpack"))
 
+# The tests compare float32 computations to 1e-5: on GPUs (TF32) and TPUs
+# (bfloat16 passes) the default matmul and convolution precision is lower.
+os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+
 import pytest  # pylint: disable=g-import-not-at-top
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -42,7 +42,7 @@ class Evaluator:
     self.config, self.g = config, config.gan
     self.workdir, self.sample = workdir, sample
     self.has_fid = tuple(image_shape) == feature_classifier.IMAGE_SHAPE
-    self._classifier = self._floor = None
+    self._classifier = self._floor = self._final = None
     self.fixed_noise = jax.random.normal(jax.random.key(SNAPSHOT_SEED),
                                          (NUM_SNAPSHOT, self.g.noise_dim))
     self.snapshots = self._load_snapshots()
@@ -120,6 +120,7 @@ class Evaluator:
     metrics = {"fid": fid_lib.fid(f_gen, f_test), "kid": kid_mean,
                "kid_std": kid_std}
     if full:
+      self._final = (int(state.step), metrics["fid"])
       counts = np.bincount(clf.predict(generated),
                            minlength=feature_classifier.NUM_CLASSES)
       share = counts / counts.sum()
@@ -144,7 +145,8 @@ class Evaluator:
     if records:
       paths["fid_and_losses"] = gan_viz.fid_and_losses(
           records, os.path.join(outdir, "fid_and_losses.png"),
-          floor=self._floor["fid_floor"] if self._floor else None)
+          floor=self._floor["fid_floor"] if self._floor else None,
+          final=self._final)
     ends = jax.random.normal(k_interp, (2, 6, self.g.noise_dim))
     t = np.linspace(0.0, 1.0, 10)[None, :, None]
     z = (1 - t) * ends[0][:, None] + t * ends[1][:, None]     # [6, 10, Z]

@@ -38,7 +38,7 @@ def _series(records, key):
   return np.array(pts, np.float64).reshape(-1, 2)
 
 
-def fid_and_losses(records, path, *, floor=None,
+def fid_and_losses(records, path, *, floor=None, final=None,
                    title="FID during training and the two losses"):
   """FID (and KID) of quick evaluations, with the real-data floor; the
   discriminator's and generator's training losses.
@@ -48,10 +48,13 @@ def fid_and_losses(records, path, *, floor=None,
       `g_loss`).
     path: PNG path.
     floor: FID of real train vs real test, drawn as a line (or None).
+    final: `(step, FID)` of the final evaluation, appended to the curve.
     title: figure title.
   """
   fig, (ax_fid, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.4))
   fid = _series(records, "eval_fid")
+  if final is not None:
+    fid = np.concatenate([fid, np.asarray([final], np.float64)])
   if len(fid):
     ax_fid.plot(fid[:, 0], fid[:, 1], marker="o", color="tab:orange",
                 label="FID (generated vs test)")
