@@ -193,7 +193,8 @@ def test_gradient_penalty_of_a_linear_critic_is_norm_minus_one_squared(norm):
 
 def test_gradient_penalty_matches_per_example_autodiff_on_images():
   """A nonlinear critic on [B, H, W, C]: the batched penalty equals an
-  independent per-example computation with the same interpolates."""
+  independent per-example computation with the same interpolates, whose
+  weights are keyed by global example index."""
   rng = np.random.default_rng(4)
   w1 = jnp.asarray(rng.normal(size=(4 * 5 * 2, 6)) * 0.3, jnp.float32)
   w2 = jnp.asarray(rng.normal(size=(6,)), jnp.float32)
@@ -203,8 +204,10 @@ def test_gradient_penalty_matches_per_example_autodiff_on_images():
 
   real, fake = _batch((5, 4, 5, 2), 5), _batch((5, 4, 5, 2), 6)
   key = jax.random.key(7)
-  gp, m = adv.gradient_penalty(critic, real, fake, key)
-  eps = np.asarray(jax.random.uniform(key, (5, 1, 1, 1)))
+  gp, m = adv.gradient_penalty(critic, real, fake, key, example_offset=3)
+  # Example i's weight comes from fold_in(key, offset + i).
+  eps = np.asarray([jax.random.uniform(jax.random.fold_in(key, 3 + i))
+                    for i in range(5)]).reshape(5, 1, 1, 1)
   assert np.all((eps >= 0) & (eps <= 1)) and np.ptp(eps) > 0
   x_hat = eps * np.asarray(real) + (1 - eps) * np.asarray(fake)
   norms = []

@@ -61,9 +61,14 @@ def fid_and_losses(records, path, *, floor=None, final=None,
   if floor is not None:
     ax_fid.axhline(floor, color="gray", linestyle="--",
                    label=f"floor: train vs test ({floor:.1f})")
-  ax_fid.set(xlabel="step", ylabel="FID", title="FID", yscale="log")
+  if not len(fid) and floor is None:
+    ax_fid.text(0.5, 0.5, "no FID (no feature network for these images)",
+                ha="center", va="center", transform=ax_fid.transAxes)
+  else:
+    ax_fid.set(yscale="log")
+    ax_fid.legend(fontsize=8)
+  ax_fid.set(xlabel="step", ylabel="FID", title="FID")
   ax_fid.grid(alpha=0.3)
-  ax_fid.legend(fontsize=8)
   for key, color in (("d_loss", "tab:blue"), ("g_loss", "tab:red")):
     series = _series(records, key)
     if len(series):
