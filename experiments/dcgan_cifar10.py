@@ -21,4 +21,6 @@ def get_config(arg=None):
   c.train.num_steps = 50000
   c.train.eval_every = 5000
   c.train.checkpoint_every = 5000
+  if arg == "smoke":   # the data path at real scale; a small model
+    c.gan.update(g_channels=32, d_channels=16, noise_dim=16)
   return apply_variant(c, arg)

@@ -24,4 +24,7 @@ def get_config(arg=None):
   c.prior.num_steps = 50000
   c.prior.channels = 128
   c.prior.num_layers = 12
+  if arg == "smoke":   # the data path at real scale; a small model
+    c.vq.update(num_codes=32, embedding_dim=8, hidden=32, residual_hidden=16)
+    c.prior.update(channels=16, num_layers=2)
   return apply_variant(c, arg)
