@@ -35,6 +35,19 @@ def model_fingerprint(model_config, fields: Sequence[str],
           "image_shape": list(image_shape)}
 
 
+def training_images(config) -> tuple[np.ndarray, np.ndarray]:
+  """The training split of `config.data` and its labels, binarised once (with
+  the run's seed) when the model trains on binarised data, i.e. drawn from
+  the distribution of the evaluated test set."""
+  data = sources.load(config.data.name, data_dir=config.data.data_dir or None,
+                      num_train=config.data.num_train or None,
+                      num_test=config.data.num_test or None)
+  train = data.train_images
+  if config.data.binarize != "none":
+    train = iterators.binarize_static(train, config.seed)
+  return train, data.train_labels
+
+
 def probe_codes(config, encode: Callable, test_codes: np.ndarray,
                 test_images: np.ndarray, test_labels: np.ndarray) -> dict:
   """Linear-probe accuracies of `encode` (`[B, H, W, C] -> [B, D]`) codes
@@ -42,16 +55,11 @@ def probe_codes(config, encode: Callable, test_codes: np.ndarray,
   counts = tuple(config.eval.get("probe_labels", (100, 1000)))
   if not counts or test_labels is None:
     return {}
-  data = sources.load(config.data.name, data_dir=config.data.data_dir or None,
-                      num_train=config.data.num_train or None,
-                      num_test=config.data.num_test or None)
-  train = data.train_images
-  if config.data.binarize != "none":   # the input distribution of the test set
-    train = iterators.binarize_static(train, config.seed)
+  train, train_labels = training_images(config)
   train_codes = map_batches(jax.jit(encode), train,
                             batch_size=config.eval.batch_size)
   return probes.probe_metrics(
-      train_codes, data.train_labels, test_codes, test_labels,
+      train_codes, train_labels, test_codes, test_labels,
       label_counts=counts, raw_train=train, raw_test=test_images,
       seed=config.seed)
 

@@ -20,9 +20,9 @@ import jax
 import ml_collections
 import numpy as np
 
-from unsup_jax.data import sources
 from unsup_jax.eval import feature_classifier, fid as fid_lib
 from unsup_jax.eval.batched import map_batches
+from unsup_jax.methods import common
 from unsup_jax.training.logging import read_metrics
 from unsup_jax.viz import figures as viz
 from unsup_jax.viz import gan as gan_viz
@@ -43,6 +43,7 @@ class Evaluator:
     self.workdir, self.sample = workdir, sample
     self.has_fid = tuple(image_shape) == feature_classifier.IMAGE_SHAPE
     self._classifier = self._floor = self._final = None
+    self._class_counts = None      # of the last full evaluation's samples
     self.fixed_noise = jax.random.normal(jax.random.key(SNAPSHOT_SEED),
                                          (NUM_SNAPSHOT, self.g.noise_dim))
     self.snapshots = self._load_snapshots()
@@ -95,10 +96,7 @@ class Evaluator:
   def floor(self, test_images) -> dict:
     """FID/KID of the real training split against the real test split."""
     if self._floor is None:
-      c = self.config.data
-      train = sources.load(c.name, data_dir=c.data_dir or None,
-                           num_train=c.num_train or None,
-                           num_test=c.num_test or None).train_images
+      train, _ = common.training_images(self.config)
       clf = self.classifier()
       f_train, f_test = clf.features(train), clf.features(test_images)
       kid_mean, _ = fid_lib.kid(f_train, f_test, subset_size=KID_SUBSET)
@@ -123,6 +121,7 @@ class Evaluator:
       self._final = (int(state.step), metrics["fid"])
       counts = np.bincount(clf.predict(generated),
                            minlength=feature_classifier.NUM_CLASSES)
+      self._class_counts = counts
       share = counts / counts.sum()
       metrics.update(self.floor(images))
       metrics["classifier_test_accuracy"] = clf.test_accuracy
@@ -133,7 +132,7 @@ class Evaluator:
     return metrics
 
   def figures(self, state, images, labels, key, outdir) -> dict:
-    k_samples, k_interp, k_hist = jax.random.split(key, 3)
+    k_samples, k_interp = jax.random.split(key)
     paths = {"samples": viz.samples(
         self.generate(state, k_samples, 64), os.path.join(outdir,
                                                           "samples.png"),
@@ -157,11 +156,9 @@ class Evaluator:
         frames.reshape((6, 10) + frames.shape[1:]),
         os.path.join(outdir, "interpolations.png"),
         title="Generator along straight lines in noise space")
-    if self.has_fid:
-      clf = self.classifier()
-      generated = self.generate(state, k_hist, self.g.fid_samples)
+    if self._class_counts is not None:
       paths["class_histogram"] = gan_viz.class_histogram(
-          np.bincount(clf.predict(generated), minlength=10),
+          self._class_counts,
           np.bincount(np.asarray(labels), minlength=10) if labels is not None
           else None, os.path.join(outdir, "class_histogram.png"))
     return paths

@@ -298,18 +298,16 @@ def build(config: ml_collections.ConfigDict,
 
   def figures(state, images, labels, key, outdir):
     del labels
-    shown = images[:common.NUM_SHOWN * 2]
-    out = eval_batch(state.params, state.extra, shown)
+    shown = common.NUM_SHOWN * 2
+    out = map_batches(lambda x: eval_batch(state.params, state.extra, x),
+                      images, batch_size=config.eval.batch_size)
     samples = None
     if p.num_steps > 0 and int(state.step) > config.train.num_steps:
       samples = sample(state.params, state.extra, key, p.num_samples)[0]
-    all_indices = map_batches(
-        lambda x: eval_batch(state.params, state.extra, x)["indices"],
-        images, batch_size=config.eval.batch_size)
     return vqvae_figures.make(
-        outdir, images=shown, recons=out["recon"],
-        indices=[np.asarray(i) for i in out["indices"]],
-        all_indices=all_indices, num_codes=v.num_codes,
+        outdir, images=images[:shown], recons=out["recon"][:shown],
+        indices=[i[:shown] for i in out["indices"]],
+        all_indices=out["indices"], num_codes=v.num_codes,
         level_names=LEVEL_NAMES[:levels], samples=samples)
 
   fingerprint = dict(
