@@ -1,4 +1,4 @@
-"""Runs one experiment: flags -> config -> training.loop.run.
+"""Runs one experiment: flags -> config -> data -> method -> training.run.
 
   python launch.py --config=experiments/vae_mnist.py --workdir=workdirs/vae
   python launch.py --config=experiments/vae_mnist.py:smoke --config.seed=1
@@ -31,8 +31,9 @@ def define_flags() -> dict:
       "workdir", None, "Run directory (default: workdirs/<config name>). An "
       "existing run there is resumed.")
   f["parallel"] = flags.DEFINE_enum(
-      "parallel", None, ["auto", "jit", "pmap"],
-      "Override config.train.parallel: jit on one device, pmap over all.")
+      "parallel", None, ["auto", "jit", "pmap", "mesh"],
+      "Override config.train.parallel: jit on one device, pmap over all, "
+      "mesh: jit over a mesh of all devices (sharded batches).")
   f["coordinator_address"] = flags.DEFINE_string(
       "coordinator_address", None, "host:port of process 0 (multi-process).")
   f["num_processes"] = flags.DEFINE_integer(
@@ -82,13 +83,23 @@ def main(argv: list[str]) -> None:
   config_arg = flags.FLAGS["config"].serialize().split("=", 1)[-1]
   workdir = f['workdir'].value or default_workdir(config_arg)
 
+  # Bad settings fail before JAX is imported; then the run, resolved by name.
+  from unsup_jax import configs  # pylint: disable=g-import-not-at-top
   from unsup_jax.errors import UserError  # pylint: disable=g-import-not-at-top
-  from unsup_jax.training import distributed  # pylint: disable=g-import-not-at-top
   try:
-    distributed.initialize(f['coordinator_address'].value, f['num_processes'].value,
-                           f['process_id'].value)
-    from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
-    results = loop.run(config, workdir, progress=f['progress'].value)
+    configs.validate(config)
+  except UserError as e:
+    fail(str(e))
+  from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
+  from unsup_jax.methods import registry  # pylint: disable=g-import-not-at-top
+  from unsup_jax.training import distributed, loop, run  # pylint: disable=g-import-not-at-top
+  try:
+    distributed.initialize(f['coordinator_address'].value,
+                           f['num_processes'].value, f['process_id'].value)
+    data = streams.load(config)
+    method = registry.build(config, data.spec(), workdir)
+    results = run.run(config, method, data, workdir,
+                      progress=f['progress'].value)
   except UserError as e:
     fail(str(e))
   except loop.Interrupted as e:

@@ -24,6 +24,7 @@ from unsup_jax.methods import registry
 from unsup_jax.models import gan as gan_models
 from unsup_jax.ops import quantize
 from unsup_jax.training import step as step_lib
+from unsup_jax.training.contract import step_phases
 
 SCRIPT = (pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
           / "train_throughput.py")
@@ -133,10 +134,11 @@ def test_torch_vqvae_step_matches_jax_step(bench):
   """Same weights and codebook: same loss, EMA codebook and error average."""
   config = bench.load_config("experiments/vqvae_mnist.py")
   batch = bench.make_batch(config.data.batch_size)
-  method = registry.build(config, bench.IMAGE_SHAPE)
+  method = registry.build(config, bench.SPEC)
   state = method.init(jax.random.key(0), batch)
-  state = state.replace(step=jnp.ones((), jnp.int32))  # past the k-means start
-  new_state, metrics = jax.jit(method.train_step)(state, batch)
+  # Past step 0, whose error average starts from the batch's own error.
+  state = state.replace(step=jnp.ones((), jnp.int32))
+  new_state, metrics = jax.jit(step_phases(method)[0].step)(state, batch)
   model = bench.twins_vqvae.TorchVQVAE(config.vq, bench.IMAGE_SHAPE)
   _flax_to_torch(state.params["vqvae"], model)
   ema = state.extra["codebooks"][0].ema
@@ -237,14 +239,14 @@ def test_torch_dcgan_step_matches_jax_step(bench):
   assert config.gan.n_critic == 1
   batch = bench.make_batch(config.data.batch_size)
   b = config.data.batch_size
-  method = registry.build(config, bench.IMAGE_SHAPE)
+  method = registry.build(config, bench.SPEC)
   fns = gan.steps(config, bench.IMAGE_SHAPE)
   new_state = method.init(jax.random.key(0), batch)
   runner = bench.twins_gan.torch_dcgan(config, batch)
   _flax_dcgan_to_torch(new_state.params, new_state.extra["batch_stats"],
                        runner.model)
   to_torch = lambda a: torch.from_numpy(np.array(a))
-  jax_step = jax.jit(method.train_step)
+  jax_step = jax.jit(step_phases(method)[0].step)
   for _ in range(2):
     z_d, z_g = _dcgan_noise(fns, new_state, b)
     new_state, metrics = jax_step(new_state, batch)

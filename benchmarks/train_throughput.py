@@ -2,9 +2,9 @@
 
 For each model the JAX side is the project's real training step: the method
 built by `unsup_jax.methods.registry.build` from an experiment's
-`get_config()`, its state from `method.init`, compiled with
-`unsup_jax.training.parallel.Engine(method.train_step, "jit")` (which donates
-the state). The PyTorch side is the same architecture written in `torch.nn`
+`get_config()`, its state from `method.init`, its first step phase compiled
+with `unsup_jax.training.parallel.Engine(step, "jit")` (which donates the
+state). The PyTorch side is the same architecture written in `torch.nn`
 (channels-first, as is natural there), with the same objective, the same
 batch, the same optimiser (Adam, the config's learning rate) in float32.
 Parameter counts are compared and must match.
@@ -52,10 +52,10 @@ train (the VQ-VAE's prior), the entry's `param_subtree` names the part whose
 parameters are counted.
 
 VQ-VAE (van den Oord et al. 2017, arXiv:1711.00937): the timed step is the
-first phase (autoencoder and EMA codebook), not the prior's. The JAX step 0
-(k-means start of the codebook) falls in the warm-up; the torch codebook
-starts from random normal rows with no k-means, so every timed step on both
-sides is the same EMA step (see `twins_vqvae.vqvae_loss`).
+first step phase (autoencoder and EMA codebook), not the prior's; the
+k-means phase before it is not run, so both codebooks start from random
+normal rows and every timed step on both sides is the same EMA step (see
+`twins_vqvae.vqvae_loss`).
 
 DCGAN (Radford et al. 2016, arXiv:1511.06434; non-saturating loss of
 Goodfellow et al. 2014, arXiv:1406.2661): one step is `n_critic` (1)
@@ -92,8 +92,10 @@ import jax  # pylint: disable=g-import-not-at-top
 import jaxlib
 import torch
 
+from unsup_jax.data.dataset import Feature, Spec
 from unsup_jax.methods import registry
 from unsup_jax.training import parallel
+from unsup_jax.training.contract import step_phases
 
 import twins_common
 import twins_gan
@@ -137,7 +139,7 @@ class JaxRunner:
   """
 
   def __init__(self, method, batch: dict, seed: int = 0):
-    self.engine = parallel.Engine(method.train_step, "jit")
+    self.engine = parallel.Engine(step_phases(method)[0].step, "jit")
     self.state = self.engine.put_state(
         method.init(jax.random.key(seed), batch))
     self.batch = jax.device_put(self.engine.put_batch(batch))
@@ -155,9 +157,14 @@ class JaxRunner:
     self.state, self.metrics = jax.block_until_ready((state, metrics))
 
 
+SPEC = Spec({"train": {"image": Feature(IMAGE_SHAPE, "float32"),
+                       "label": Feature((), "int32")}}, {"num_classes": 10})
+
+
 def jax_method(config, batch: dict) -> JaxRunner:
-  """The method named by `config.method`, through the project's registry."""
-  method = registry.build(config, IMAGE_SHAPE)
+  """The method named by `config.method`, through the project's registry
+  (its first step phase; the VQ-VAE's k-means phase is not run)."""
+  method = registry.build(config, SPEC)
   return JaxRunner(method, batch, seed=config.seed)
 
 

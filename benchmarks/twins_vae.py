@@ -46,17 +46,17 @@ def _mlp(widths: list[int], activate_final: bool) -> list[nn.Module]:
 
 
 def _check_vae_config(config) -> None:
-  if config.method != "vae" or config.model.likelihood != "bernoulli":
+  if config.method != "vae" or config.vae.likelihood != "bernoulli":
     raise ValueError("the torch VAE twins implement the Bernoulli VAE only, "
                      f"got method={config.method!r}, "
-                     f"likelihood={config.model.likelihood!r}")
+                     f"likelihood={config.vae.likelihood!r}")
 
 
 def torch_mlp_vae(config, batch: dict, compile_step: bool = False
                   ) -> twins_common.TorchRunner:
   """MLP VAE: 784-hidden-(2 x latent) encoder, latent-hidden-784 decoder."""
   _check_vae_config(config)
-  m = config.model
+  m = config.vae
   h, w, c = twins_common.IMAGE_SHAPE
   size = h * w * c
   encoder = nn.Sequential(
@@ -79,7 +79,7 @@ def torch_conv_vae(config, batch: dict, compile_step: bool = False
   shapes and the same (1, 1) padding as Flax's "SAME" on even sizes.
   """
   _check_vae_config(config)
-  m = config.model
+  m = config.vae
   h, w, c = twins_common.IMAGE_SHAPE
   enc_ch, dec_ch = list(m.encoder_hidden), list(m.decoder_hidden)
   layers, prev = [], c

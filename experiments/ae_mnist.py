@@ -2,15 +2,17 @@
 
 The baseline that the VAE adds a prior to: compare its latent space and
 interpolations with vae_mnist.
+
+  python launch.py --config=experiments/ae_mnist.py --workdir=workdirs/ae_mnist
 """
 
-from unsup_jax.training.config import apply_variant, base_config
+from unsup_jax import configs
+from unsup_jax.configs import autoencoder
 
 
 def get_config(arg=None):
-  c = base_config()
-  c.method = "autoencoder"
+  c = autoencoder.config()
   c.data.binarize = "none"
-  c.model.likelihood = "bce"
+  c.autoencoder.likelihood = "bce"
   c.train.num_steps = 3000
-  return apply_variant(c, arg)
+  return configs.variant(c, arg)

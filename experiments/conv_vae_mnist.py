@@ -1,18 +1,21 @@
 """Convolutional VAE on mnist5k: 4x4 stride-2 convolutions 32-64, 16 latents.
 
 Same objective as vae_mnist with convolutional encoder and decoder.
+
+  python launch.py --config=experiments/conv_vae_mnist.py \\
+      --workdir=workdirs/conv_vae_mnist
 """
 
-from unsup_jax.training.config import apply_variant, base_config
+from unsup_jax import configs
+from unsup_jax.configs import vae
 
 
 def get_config(arg=None):
-  c = base_config()
-  c.method = "vae"
+  c = vae.config()
   c.data.binarize = "dynamic"
-  c.model.kind = "conv"
-  c.model.encoder_hidden = (32, 64)
-  c.model.decoder_hidden = (64, 32)
-  c.model.latent_dim = 16
+  c.vae.kind = "conv"
+  c.vae.encoder_hidden = (32, 64)
+  c.vae.decoder_hidden = (64, 32)
+  c.vae.latent_dim = 16
   c.train.num_steps = 3000
-  return apply_variant(c, arg)
+  return configs.variant(c, arg)

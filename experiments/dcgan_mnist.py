@@ -2,16 +2,19 @@
 
 Generator 64-d noise -> 7x7x128 -> 14x14x64 -> 28x28x1; discriminator
 28 -> 14 -> 7 with 64 and 128 channels; Adam(2e-4, 0.5) for both.
+
+  python launch.py --config=experiments/dcgan_mnist.py \\
+      --workdir=workdirs/dcgan_mnist
 """
 
-from unsup_jax.methods.gan import add_config
-from unsup_jax.training.config import apply_variant, base_config
+from unsup_jax import configs
+from unsup_jax.configs import gan
 
 
 def get_config(arg=None):
-  c = add_config(base_config(), loss="non_saturating")
+  c = gan.config(loss="non_saturating")
   c.data.batch_size = 64
   c.train.num_steps = 2000
   c.train.eval_every = 500
   c.train.checkpoint_every = 500
-  return apply_variant(c, arg)
+  return configs.variant(c, arg)

@@ -4,27 +4,25 @@
 (van den Oord et al. 2017, Section 4.1, at reduced width), then the PixelCNN
 prior. Needs the `cifar10` data set in the tfds data_dir (no download is
 attempted on machines without network); a GPU or TPU is advised.
+
+  python launch.py --config=experiments/vqvae_cifar10.py \\
+      --config.data.data_dir=/path/to/tfds
 """
 
-from unsup_jax.methods.vqvae import add_config
-from unsup_jax.training.config import apply_variant, base_config
+from unsup_jax import configs
+from unsup_jax.configs import vqvae
 
 
 def get_config(arg=None):
-  c = add_config(base_config(), levels=1)
+  c = vqvae.config(levels=1)
   c.data.name = "tfds:cifar10"
   c.data.batch_size = 128
-  c.vq.num_codes = 512
-  c.vq.embedding_dim = 64
-  c.vq.hidden = 128
-  c.vq.residual_hidden = 64
+  c.vq.update(num_codes=512, embedding_dim=64, hidden=128, residual_hidden=64)
   c.train.num_steps = 50000
   c.train.eval_every = 5000
   c.train.checkpoint_every = 5000
-  c.prior.num_steps = 50000
-  c.prior.channels = 128
-  c.prior.num_layers = 12
+  c.prior.update(num_steps=50000, channels=128, num_layers=12)
   if arg == "smoke":   # the data path at real scale; a small model
     c.vq.update(num_codes=32, embedding_dim=8, hidden=32, residual_hidden=16)
     c.prior.update(channels=16, num_layers=2)
-  return apply_variant(c, arg)
+  return configs.variant(c, arg)

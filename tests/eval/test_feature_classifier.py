@@ -32,16 +32,16 @@ def _no_training(**unused_kwargs):
 
 def test_accuracy_and_predictions(cache, data):
   _, classifier = cache
-  predictions = classifier.predict(data.test_images)
+  predictions = classifier.predict(data.split("test")["image"])
   assert predictions.shape == (1000,)
-  accuracy = float(np.mean(predictions == data.test_labels))
+  accuracy = float(np.mean(predictions == data.split("test")["label"]))
   assert accuracy == classifier.test_accuracy
   assert accuracy > 0.97
 
 
 def test_features_shape_and_batching(cache, data):
   _, classifier = cache
-  images = data.test_images[:613]          # two batches, the last padded
+  images = data.split("test")["image"][:613]          # two batches, the last padded
   features = classifier.features(images)
   assert features.shape == (613, fc.FEATURE_DIM)
   assert features.dtype == np.float32 and np.all(features >= 0)   # ReLU
@@ -61,7 +61,7 @@ def test_cache_round_trips_without_training(cache, data, monkeypatch):
   monkeypatch.setattr(fc, "train", _no_training)
   loaded = fc.load_or_train(path, seed=0)
   assert loaded.test_accuracy == classifier.test_accuracy
-  images = data.test_images[:100]
+  images = data.split("test")["image"][:100]
   np.testing.assert_array_equal(loaded.features(images),
                                 classifier.features(images))
   jax.tree.map(np.testing.assert_array_equal, loaded.params,
@@ -108,8 +108,8 @@ def test_a_corrupt_or_mismatched_cache_is_retrained(cache, data, tmp_path,
   # The rewritten cache now loads without training.
   monkeypatch.setattr(fc, "train", _no_training)
   loaded = fc.load_or_train(copy, seed=seed)
-  np.testing.assert_array_equal(loaded.features(data.test_images[:10]),
-                                classifier.features(data.test_images[:10]))
+  np.testing.assert_array_equal(loaded.features(data.split("test")["image"][:10]),
+                                classifier.features(data.split("test")["image"][:10]))
   assert not [f for f in os.listdir(os.path.dirname(copy)) if ".tmp" in f]
 
 
@@ -125,18 +125,18 @@ def test_training_is_deterministic_given_the_seed():
 
 def test_fid_orders_real_test_digits_before_noise_and_one_digit(cache, data):
   _, classifier = cache
-  train = classifier.features(data.train_images)
-  test = classifier.features(data.test_images)
+  train = classifier.features(data.split("train")["image"])
+  test = classifier.features(data.split("test")["image"])
   rng = np.random.default_rng(0)
   noise = classifier.features(
       rng.uniform(size=(1000, 28, 28, 1)).astype(np.float32))
   one_digit = classifier.features(
-      np.repeat(data.test_images[:1], 1000, axis=0))
+      np.repeat(data.split("test")["image"][:1], 1000, axis=0))
   # A blurred copy of the test set: a mild degradation.
-  blurred_images = 0.25 * (np.roll(data.test_images, 1, 1) +
-                           np.roll(data.test_images, -1, 1) +
-                           np.roll(data.test_images, 1, 2) +
-                           np.roll(data.test_images, -1, 2))
+  blurred_images = 0.25 * (np.roll(data.split("test")["image"], 1, 1) +
+                           np.roll(data.split("test")["image"], -1, 1) +
+                           np.roll(data.split("test")["image"], 1, 2) +
+                           np.roll(data.split("test")["image"], -1, 2))
   blurred = classifier.features(blurred_images)
   real = fid_lib.fid(train, test)
   assert real > 0

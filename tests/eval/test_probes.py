@@ -114,22 +114,6 @@ def test_predictions_invariant_to_feature_scaling():
   assert np.mean(base == moved) >= 0.99
 
 
-def test_balanced_subset():
-  labels = np.repeat(np.arange(4), [30, 20, 25, 40])
-  labels = labels[np.random.default_rng(0).permutation(labels.size)]
-  a = probes.balanced_subset(labels, 50, seed=0)
-  assert a.size == 48 and np.unique(a).size == 48
-  np.testing.assert_array_equal(np.bincount(labels[a], minlength=4), 12)
-  np.testing.assert_array_equal(a, probes.balanced_subset(labels, 50, seed=0))
-  assert set(a) != set(probes.balanced_subset(labels, 50, seed=1))
-  # For one seed the smaller subset lies inside the larger.
-  assert set(probes.balanced_subset(labels, 20, seed=0)) <= set(a)
-  with pytest.raises(UserError):
-    probes.balanced_subset(labels, 84, seed=0)  # 21 > 20 of class 1
-  with pytest.raises(UserError):
-    probes.balanced_subset(labels, 3, seed=0)
-
-
 def test_probe_table():
   table = probes.probe_table({"test_probe_acc_1000": 0.9, "test_elbo": -1.0,
                               "test_probe_acc_pixels_1000": 0.85,
@@ -145,8 +129,8 @@ def test_probe_table():
 def test_mnist5k_pixels_and_test_set_never_chooses():
   data = sources.load("mnist5k")
   metrics = probes.probe_metrics(
-      data.train_images, data.train_labels, data.test_images,
-      data.test_labels, label_counts=(100, 1000, 10_000))
+      data.split("train")["image"], data.split("train")["label"], data.split("test")["image"],
+      data.split("test")["label"], label_counts=(100, 1000, 10_000))
   assert set(metrics) == {"probe_acc_100", "probe_l2_100", "probe_acc_1000",
                           "probe_l2_1000"}  # 10,000 > 4,000 is skipped
   assert metrics["probe_acc_1000"] > 0.8
@@ -156,10 +140,10 @@ def test_mnist5k_pixels_and_test_set_never_chooses():
   # Test labels only score: shuffling them changes accuracy, not choices.
   rng = np.random.default_rng(0)
   shuffled = probes.probe_metrics(
-      data.train_images, data.train_labels, data.test_images,
-      rng.permutation(data.test_labels), label_counts=(100,))
+      data.split("train")["image"], data.split("train")["label"], data.split("test")["image"],
+      rng.permutation(data.split("test")["label"]), label_counts=(100,))
   assert shuffled["probe_l2_100"] == metrics["probe_l2_100"]
   assert shuffled["probe_acc_100"] < 0.2
-  unlabelled = np.full_like(data.train_labels, -1)
-  assert probes.probe_metrics(data.train_images, unlabelled,
-                              data.test_images, data.test_labels) == {}
+  unlabelled = np.full_like(data.split("train")["label"], -1)
+  assert probes.probe_metrics(data.split("train")["image"], unlabelled,
+                              data.split("test")["image"], data.split("test")["label"]) == {}

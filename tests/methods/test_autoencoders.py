@@ -10,29 +10,47 @@ import jax
 import numpy as np
 import pytest
 
-from tests.conftest import load_config, pmap_and_jit_states
+from tests.helpers import pmap_and_jit_states, step_of
+from unsup_jax import configs
+from unsup_jax.configs import autoencoder as ae_config
+from unsup_jax.data import streams, transforms
+from unsup_jax.data.dataset import Dataset
 from unsup_jax.errors import UserError
 from unsup_jax.methods import autoencoder as ae_method
 from unsup_jax.methods import registry
 from unsup_jax.ops import corruption, distributions
-from unsup_jax.training import config as config_lib, loop
 
 SHAPE = (8, 8, 1)
 D = 64
 
 
 def _config(**fields):
-  """A small autoencoder config; fields "section.name" override it."""
-  c = config_lib.base_config()
-  c.method = "autoencoder"
-  c.model.likelihood = "bce"
-  c.model.encoder_hidden = (16,)
-  c.model.decoder_hidden = (16,)
-  c.model.latent_dim = 6
+  """A small autoencoder config; fields "section__name" override it."""
+  c = ae_config.config()
+  c.autoencoder.likelihood = "bce"
+  c.autoencoder.encoder_hidden = (16,)
+  c.autoencoder.decoder_hidden = (16,)
+  c.autoencoder.latent_dim = 6
   for path, value in fields.items():
     section, name = path.split("__")
     c[section][name] = value
   return c
+
+
+def _data(config, train, test=None):
+  """The run's Data for images in memory (labels all 0)."""
+  test = train if test is None else test
+  split = lambda x: {"image": x, "label": np.zeros(len(x), np.int32)}
+  return streams.prepare(Dataset.create("toy", {"train": split(train),
+                                                "test": split(test)},
+                                        num_classes=1), config)
+
+
+def _build(config, images):
+  config.data.batch_size = min(config.data.batch_size, len(images))
+  configs.validate(config)
+  data = _data(config, images)
+  return registry.build(config, data.spec()), data
 
 
 def _images(n, seed=0):
@@ -48,7 +66,7 @@ def _np_bce(x, logits):
 
 def _train(method, data, steps, batch_size=100, seed=0):
   state = method.init(jax.random.key(seed), {"image": data[:batch_size]})
-  step = jax.jit(method.train_step)
+  step = jax.jit(step_of(method))
   rng = np.random.default_rng(seed)
   for _ in range(steps):
     idx = rng.choice(len(data), batch_size, replace=False)
@@ -65,9 +83,9 @@ def test_tied_linear_autoencoder_learns_the_pca_subspace():
   codes = rng.normal(size=(2000, k)) * scales
   data = 0.5 + codes @ basis.T + 0.01 * rng.normal(size=(2000, D))
   data = data.reshape((-1,) + SHAPE).astype(np.float32)
-  method = registry.build(_config(
-      model__kind="linear_tied", model__latent_dim=k, model__likelihood="mse",
-      optim__learning_rate=1e-2), SHAPE)
+  method, _ = _build(_config(
+      autoencoder__kind="linear_tied", autoencoder__latent_dim=k,
+      autoencoder__likelihood="mse", optim__learning_rate=1e-2), data)
   state, _ = _train(method, data, 400)
   flat = data.reshape(len(data), -1).astype(np.float64)
   _, s, vt = np.linalg.svd(flat - flat.mean(0), full_matrices=False)
@@ -83,15 +101,15 @@ def test_tied_linear_autoencoder_learns_the_pca_subspace():
 
 def test_denoising_loss_scores_the_clean_image():
   c = _config(data__corruption="masking", data__corruption_level=0.5)
-  method = registry.build(c, SHAPE)
   x = _images(8)
+  method, data = _build(c, x)
   state = method.init(jax.random.key(0), {"image": x})
-  _, metrics = jax.jit(method.train_step)(state, {"image": x})
-  keys = distributions.per_example_keys(
-      jax.random.fold_in(state.key, state.step), len(x))
+  keys = distributions.per_example_keys(jax.random.key(5), len(x))
   noisy = np.asarray(corruption.corrupt_examples(keys, x, kind="masking",
                                                  level=0.5))
-  model = ae_method.make_model(c.model, SHAPE)
+  _, metrics = jax.jit(step_of(method))(state, {"image": x,
+                                                "corrupted": noisy})
+  model = ae_method.make_model(c.autoencoder, SHAPE)
   logits = lambda inp: np.asarray(model.apply({"params": state.params}, inp))
   expected = _np_bce(x, logits(noisy)).mean()
   np.testing.assert_allclose(metrics["loss_rec"], expected, rtol=1e-5)
@@ -101,13 +119,14 @@ def test_denoising_loss_scores_the_clean_image():
 
 
 def test_sparse_metrics_and_loss_decomposition():
-  c = _config(model__code_activation="sigmoid", loss__sparsity="kl",
-              loss__sparsity_weight=2.0, loss__sparsity_target=0.1)
-  method = registry.build(c, SHAPE)
+  c = _config(autoencoder__code_activation="sigmoid",
+              autoencoder__sparsity="kl", autoencoder__sparsity_weight=2.0,
+              autoencoder__sparsity_target=0.1)
   x = _images(10)
+  method, _ = _build(c, x)
   state = method.init(jax.random.key(0), {"image": x})
-  _, m = jax.jit(method.train_step)(state, {"image": x})
-  model = ae_method.make_model(c.model, SHAPE)
+  _, m = jax.jit(step_of(method))(state, {"image": x})
+  model = ae_method.make_model(c.autoencoder, SHAPE)
   code = np.asarray(model.apply({"params": state.params}, x,
                                 method=type(model).encode), np.float64)
   rho_hat = code.mean(0)
@@ -121,42 +140,47 @@ def test_sparse_metrics_and_loss_decomposition():
 
 
 def test_kl_sparsity_drives_mean_activation_to_the_target():
-  c = _config(model__code_activation="sigmoid", model__latent_dim=16,
-              loss__sparsity="kl", loss__sparsity_weight=5.0,
-              loss__sparsity_target=0.1, optim__learning_rate=1e-2)
-  state, m = _train(registry.build(c, SHAPE), _images(500), 300, 50)
+  c = _config(autoencoder__code_activation="sigmoid",
+              autoencoder__latent_dim=16, autoencoder__sparsity="kl",
+              autoencoder__sparsity_weight=5.0,
+              autoencoder__sparsity_target=0.1, optim__learning_rate=1e-2)
+  state, m = _train(_build(c, _images(500))[0], _images(500), 300, 50)
   assert abs(float(m["mean_activation"]) - 0.1) < 0.03, m
   assert np.isfinite(m["loss"])
 
 
-def test_sparse_denoising_pmap_step_equals_jit_step():
+def test_sparse_pmap_step_equals_jit_step():
+  """The sparsity penalty's mean activation is global under pmap."""
   assert jax.local_device_count() == 8
-  c = _config(model__code_activation="sigmoid", loss__sparsity="kl",
-              loss__sparsity_weight=1.0, data__corruption="salt_and_pepper",
-              data__corruption_level=0.3, optim__name="sgd",
-              optim__learning_rate=1e-3)
-  method = registry.build(c, SHAPE)
+  c = _config(autoencoder__code_activation="sigmoid",
+              autoencoder__sparsity="kl", autoencoder__sparsity_weight=1.0,
+              optim__name="sgd", optim__learning_rate=1e-3)
   batches = [{"image": _images(32, seed)} for seed in range(2)]
+  method, _ = _build(c, batches[0]["image"])
   state = method.init(jax.random.key(0), batches[0])
-  s1, s8 = pmap_and_jit_states(method, state, batches)
+  s1, s8, sm = pmap_and_jit_states(step_of(method), state, batches,
+                                   modes=("pmap", "mesh"))
   chex.assert_trees_all_close(s8.params, s1.params, rtol=1e-4, atol=1e-5)
+  chex.assert_trees_all_close(sm.params, s1.params, rtol=1e-4, atol=1e-5)
 
 
 def test_denoising_evaluation_is_fixed_and_against_clean_targets():
   c = _config(data__corruption="gaussian", data__corruption_level=0.3)
   c.eval.batch_size = 16
-  method = registry.build(c, SHAPE)
   x = _images(40)
+  method, data = _build(c, x)
   state = method.init(jax.random.key(0), {"image": x})
-  res = method.evaluate(state, x, None, jax.random.key(1))
+  res, _ = method.evaluate(state, data.view, jax.random.key(1), full=False)
   c.eval.batch_size = 7                          # other batches, other key
-  res2 = registry.build(c, SHAPE).evaluate(state, x, None, jax.random.key(2))
+  method2, data2 = _build(c, x)
+  res2, _ = method2.evaluate(state, data2.view, jax.random.key(2),
+                             full=False)
   for k in res:
     np.testing.assert_allclose(res2[k], res[k], rtol=1e-5)
-  key = jax.random.key(ae_method.EVAL_CORRUPTION_SEED)
+  key = jax.random.key(transforms.EVAL_CORRUPTION_SEED)
   keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(np.arange(len(x)))
   noisy = corruption.corrupt_examples(keys, x, kind="gaussian", level=0.3)
-  model = ae_method.make_model(c.model, SHAPE)
+  model = ae_method.make_model(c.autoencoder, SHAPE)
   recon = lambda inp: jax.nn.sigmoid(np.asarray(
       model.apply({"params": state.params}, inp), np.float64))
   np.testing.assert_allclose(res["mse"], np.mean((recon(noisy) - x) ** 2),
@@ -169,47 +193,16 @@ def test_denoising_evaluation_is_fixed_and_against_clean_targets():
 
 
 @pytest.mark.parametrize("fields,match", [
-    ({"model__kind": "rnn"}, "model.kind"),
-    ({"model__code_activation": "tanh"}, "code_activation"),
-    ({"loss__sparsity": "l0"}, "loss.sparsity"),
-    ({"loss__sparsity": "kl"}, "sigmoid"),
-    ({"loss__sparsity": "l1", "loss__sparsity_weight": -1.0}, "weight"),
+    ({"autoencoder__kind": "rnn"}, "autoencoder.kind"),
+    ({"autoencoder__code_activation": "tanh"}, "code_activation"),
+    ({"autoencoder__sparsity": "l0"}, "autoencoder.sparsity"),
+    ({"autoencoder__sparsity": "kl"}, "sigmoid"),
+    ({"autoencoder__sparsity": "l1", "autoencoder__sparsity_weight": -1.0},
+     "weight"),
     ({"data__corruption": "blur"}, "data.corruption"),
     ({"data__corruption": "masking", "data__corruption_level": 1.5}, "level"),
-    ({"model__likelihood": "gaussian"}, "likelihood"),
+    ({"autoencoder__likelihood": "gaussian"}, "likelihood"),
 ])
 def test_bad_configs_raise_user_errors(fields, match):
   with pytest.raises(UserError, match=match):
-    registry.build(_config(**fields), SHAPE)
-
-
-@pytest.mark.parametrize("name,extra_figures,extra_results", [
-    ("sparse_ae_mnist", {"weights"},
-     {"loss_sparsity", "mean_activation", "active_fraction"}),
-    ("denoising_ae_mnist", {"denoising"}, {"mse_clean_input"}),
-    ("linear_ae_mnist", {"weights"}, set()),
-    ("conv_ae_mnist", set(), set()),
-])
-def test_experiment_smoke_run_writes_report(name, extra_figures, extra_results,
-                                            tmp_path):
-  config = load_config(name)
-  config_lib.validate(config)
-  assert load_config(name, None).train.num_steps > config.train.num_steps
-  config.train.parallel = "jit"
-  results = loop.run(config, str(tmp_path), progress=False)
-  with open(tmp_path / "results.json") as f:
-    written = json.load(f)
-  assert written["steps"] == config.train.num_steps
-  expected = {"loss_rec", "mse"} | extra_results
-  reported = {k[5:] for k in written if k.startswith("test_")}
-  assert expected <= reported
-  assert all(k.startswith("probe_") for k in reported - expected)
-  assert 0 < written["test_mse"] < 1
-  assert results["test_mse"] == pytest.approx(written["test_mse"])
-  report = open(tmp_path / "report.md").read()
-  links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-  names = {os.path.splitext(os.path.basename(l))[0] for l in links}
-  assert names == {"reconstructions", "interpolations", "latent_space",
-                   "training_curves"} | extra_figures
-  for link in links:
-    assert os.path.getsize(tmp_path / link) > 1000
+    configs.validate(_config(**fields))

@@ -8,11 +8,14 @@ import numpy as np
 import optax
 import pytest
 
-from tests.conftest import load_config, pmap_and_jit_states
-from unsup_jax.data import iterators, sources
+from tests.helpers import image_spec, load_config, pmap_and_jit_states, \
+    run, step_of
+from unsup_jax import configs
+from unsup_jax.data import sources
+from unsup_jax.data.iterators import BatchIterator
 from unsup_jax.errors import UserError
-from unsup_jax.methods import gan, registry
-from unsup_jax.training import loop
+from unsup_jax.methods import gan, gan_eval
+from unsup_jax.training.logging import read_metrics
 
 SHAPE = (28, 28, 1)
 
@@ -26,8 +29,8 @@ def _tiny(name="dcgan_mnist", **gan_fields):
 
 def _batch(batch_size=32, seed=0):
   data = sources.load("mnist5k", num_train=256, num_test=16)
-  return next(iterators.BatchIterator(data.train_images, data.train_labels,
-                                      global_batch_size=batch_size, seed=seed))
+  return BatchIterator(data.split("train"), global_batch_size=batch_size,
+                       seed=seed).batch_at(0)
 
 
 def _changed(a, b):
@@ -89,10 +92,11 @@ def test_pmap_step_equals_jit_step(name):
   eight devices reproduce the single-device step."""
   config = _tiny(name, r1_gamma=0.5)
   config.gan.n_critic = 2
-  method = registry.build(config, SHAPE)
+  method = gan.build(config, image_spec(SHAPE))
   batches = [_batch(seed=s) for s in range(2)]
   state = jax.device_get(method.init(jax.random.key(0), batches[0]))
-  a, b = pmap_and_jit_states(method, state, batches, metric_atol=1e-4)
+  a, b = pmap_and_jit_states(step_of(method), state, batches,
+                             metric_atol=1e-4)
   chex.assert_trees_all_close(a.params, b.params, rtol=1e-4, atol=1e-5)
   chex.assert_trees_all_close(a.extra, b.extra, rtol=1e-4, atol=1e-5)
 
@@ -101,33 +105,37 @@ def test_pmap_step_equals_jit_step(name):
     ("loss", "wgan", "unknown"),
     ("gradient_penalty", 0.0, "Lipschitz"),
     ("n_critic", 0, "n_critic"),
-    ("num_scales", 3, "divisible"),
 ])
 def test_bad_settings_are_one_line_user_errors(field, value, message):
   config = _tiny("wgan_gp_mnist")
   config.gan[field] = value
   with pytest.raises(UserError, match=message) as err:
-    registry.build(config, SHAPE)
+    configs.validate(config)
   assert "\n" not in str(err.value)
+  config = _tiny("wgan_gp_mnist")
+  config.gan.num_scales = 3
+  with pytest.raises(UserError, match="divisible"):
+    gan.build(config, image_spec(SHAPE))
 
 
-def test_training_lowers_fid_and_keeps_snapshots(tmp_path):
+def test_training_lowers_fid_and_keeps_snapshots_in_the_state(tmp_path):
   config = _tiny()
   config.gan.update(g_channels=32, d_channels=16, noise_dim=16,
-                    fid_samples=500)
-  config.data.update(num_train=2000, num_test=500, batch_size=64)
-  config.train.update(num_steps=300, eval_every=100, log_every=50)
-  results = loop.run(config, str(tmp_path), progress=False)
-  records = [r for r in loop.read_metrics(str(tmp_path)) if "eval_fid" in r]
-  assert [r["step"] for r in records] == [100, 200]
-  # FID falls with training (slowly, with these small networks: about 1060
-  # -> 880 in 300 steps) and stays above the real-data floor.
+                    fid_samples=400)
+  config.data.update(num_train=2000, num_test=400, batch_size=64)
+  config.train.update(num_steps=240, eval_every=80, log_every=40)
+  results = run(config, str(tmp_path))
+  records = [r for r in read_metrics(str(tmp_path)) if "eval_fid" in r]
+  assert [r["step"] for r in records] == [80, 160]
+  # FID falls with training (slowly, with these small networks) and stays
+  # above the real-data floor.
   assert results["test_fid"] < 0.9 * records[0]["eval_fid"]
   assert results["test_fid"] > results["test_fid_floor"] > 0
   assert results["test_classifier_test_accuracy"] > 0.97
   assert results["test_classes_covered"] >= 3
-  with np.load(tmp_path / gan.gan_eval.SNAPSHOT_FILE) as f:
-    assert sorted(f.files) == ["step_100", "step_200", "step_300"]
+  from tests.helpers import load_state  # pylint: disable=g-import-not-at-top
+  state = load_state(config, str(tmp_path))
+  assert sorted(gan_eval.snapshots_of(state)) == [0, 80, 160]
   for name in ("samples_during_training", "fid_and_losses", "interpolations",
                "class_histogram", "samples"):
     assert os.path.getsize(tmp_path / "figures" / f"{name}.png") > 1000

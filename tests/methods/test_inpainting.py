@@ -9,20 +9,20 @@ import jax
 import numpy as np
 import pytest
 
-from tests.conftest import load_config, pmap_and_jit_states
-from unsup_jax.data import sources
+from tests.helpers import build, image_spec, load_config, \
+    pmap_and_jit_states, step_of
+from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.methods import inpainting
-from unsup_jax.training import loop
 
 _SHAPE = (8, 8, 1)
 
 
 def _config(**inpaint):
   config = load_config("inpainting_mnist")
-  config.model.encoder_hidden = (4, 8)
-  config.model.decoder_hidden = (8, 4)
-  config.model.latent_dim = 8
+  config.inpaint.encoder_channels = (4, 8)
+  config.inpaint.decoder_channels = (8, 4)
+  config.inpaint.bottleneck = 8
   config.inpaint.disc_channels = (4,)
   config.inpaint.size = 4
   config.inpaint.update(inpaint)
@@ -58,10 +58,10 @@ def test_hole_loss_only_counts_hole_pixels():
 
 
 def _train(config, batches):
-  method = inpainting.build(config, _SHAPE)
+  method = inpainting.build(config, image_spec(_SHAPE))
   state = method.init(jax.random.key(0), batches[0])
   start = state
-  step = jax.jit(method.train_step)
+  step = jax.jit(step_of(method))
   for batch in batches:
     state, metrics = step(state, batch)
   return method, start, state, metrics
@@ -104,44 +104,42 @@ def test_pmap_step_equals_jit_step():
   config.optim.name = "sgd"       # linear in the gradient: round-off stays so
   config.optim.learning_rate = 1e-3
   batches = _batches(n=2, batch_size=16)
-  method = inpainting.build(config, _SHAPE)
+  method = inpainting.build(config, image_spec(_SHAPE))
   state = method.init(jax.random.key(0), batches[0])
-  s1, s8 = pmap_and_jit_states(method, state, batches, metric_atol=1e-6)
+  s1, s8 = pmap_and_jit_states(step_of(method), state, batches,
+                               metric_atol=1e-6)
   chex.assert_trees_all_close(s8.params, s1.params, rtol=1e-4, atol=1e-6)
   chex.assert_trees_all_close(s8.extra, s1.extra, rtol=1e-5, atol=1e-6)
 
 
 def test_bad_settings_are_user_errors():
   with pytest.raises(UserError, match="mask"):
-    inpainting.build(_config(mask="circle"), _SHAPE)
+    configs.validate(_config(mask="circle"))
   with pytest.raises(UserError, match="adversarial_weight"):
-    inpainting.build(_config(adversarial_weight=-1.0), _SHAPE)
+    configs.validate(_config(adversarial_weight=-1.0))
   with pytest.raises(UserError, match="adversarial_loss"):
-    inpainting.build(_config(adversarial_loss="wgan"), _SHAPE)
+    configs.validate(_config(adversarial_loss="wgan"))
 
 
-def test_smoke_experiment_writes_report_and_figures(tmp_path):
+def test_evaluation_baselines_and_figure_arrays():
   config = load_config("inpainting_mnist")
   config.train.parallel = "jit"
-  workdir = str(tmp_path)
-  results = loop.run(config, workdir, progress=False)
-  with open(os.path.join(workdir, "results.json")) as f:
-    written = json.load(f)
-  assert written["steps"] == config.train.num_steps
-  for key in ("test_hole_mse", "test_hole_mse_mean_fill",
-              "test_hole_mse_zero_fill", "test_mse"):
-    assert np.isfinite(written[key]) and written[key] == pytest.approx(
-        results[key])
+  method, data = build(config)
+  state = method.init(jax.random.key(0), data.iterator("train").batch_at(0))
+  metrics, outputs = method.evaluate(state, data.view, jax.random.key(1),
+                                     full=True)
   # Zero fill, computed independently: the centre 12x12 of the test digits.
-  test = sources.load("mnist5k", num_train=config.data.num_train,
-                      num_test=config.data.num_test).test_images
+  test = data.view.split("test")["image"]
   centre = np.asarray(test, np.float64)[:, 8:20, 8:20]
-  assert written["test_hole_mse_zero_fill"] == pytest.approx(
-      np.mean(centre**2), rel=1e-4)
-  report = open(os.path.join(workdir, "report.md")).read()
-  links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-  assert {os.path.splitext(os.path.basename(l))[0] for l in links} == {
-      "inpainting", "training_curves"}
-  for link in links:
-    assert os.path.getsize(os.path.join(workdir, link)) > 1000
-  assert "| mean training image |" in report
+  assert metrics["hole_mse_zero_fill"] == pytest.approx(np.mean(centre**2),
+                                                        rel=1e-4)
+  assert metrics["hole_mse_ratio_mean_fill"] == pytest.approx(
+      metrics["hole_mse"] / metrics["hole_mse_mean_fill"])
+  shown = outputs["shown"]
+  hole = np.zeros(shown.shape[1:3], bool)
+  hole[8:20, 8:20] = True
+  # Known pixels are kept in the filled images, only the hole is drawn.
+  np.testing.assert_allclose(outputs["filled"][:, ~hole], shown[:, ~hole],
+                             atol=1e-6)
+  np.testing.assert_allclose(outputs["mean_filled"][:, ~hole],
+                             shown[:, ~hole], atol=1e-6)

@@ -1,41 +1,45 @@
-"""The PCA method: evaluation against sklearn, config checks, the smoke run."""
+"""The PCA method: evaluation against sklearn, the fit as a whole-data phase
+that runs once (also when the run is started again), config checks."""
 
 import json
-import os
-import re
 
+import jax
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from tests.conftest import load_config
+from tests.helpers import build, load_config, load_state, run
+from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.methods import pca as pca_method
-from unsup_jax.methods import registry
-from unsup_jax.training import loop
-
-IMAGE_SHAPE = (28, 28, 1)
+from unsup_jax.training.contract import Hook
 
 
 @pytest.fixture(scope="module")
-def smoke_data():
-  """The smoke variant's config and its (256 / 64 example) mnist5k split."""
+def smoke():
+  """The smoke variant's config, method and (256 / 64 example) data."""
   config = load_config("pca_mnist")
-  dataset, test_images = loop.load_data(config)
-  return config, dataset, test_images
+  method, data = build(config)
+  return config, method, data
 
 
 def _flat(images):
   return np.asarray(images, np.float64).reshape(len(images), -1)
 
 
-def test_evaluate_matches_sklearn(smoke_data):
-  config, dataset, test_images = smoke_data
-  method = registry.build(config, dataset.image_shape)
-  state = method.fit(None, dataset.train_images, dataset.train_labels)
-  out = method.evaluate(state, test_images, dataset.test_labels, None,
-                        full=True)
-  train, test = _flat(dataset.train_images), _flat(test_images)
+def _fitted(method, data):
+  (hook,) = method.phases
+  assert isinstance(hook, Hook) and hook.name == "fit"
+  state = method.init(jax.random.key(0), data.iterator("train").batch_at(0))
+  return hook.fn(state, data.view, jax.random.key(1))
+
+
+def test_evaluate_matches_sklearn(smoke):
+  config, method, data = smoke
+  state = _fitted(method, data)
+  out, _ = method.evaluate(state, data.view, None, full=True)
+  train = _flat(data.view.split("train")["image"])
+  test = _flat(data.view.split("test")["image"])
   for k in config.pca.eval_components:
     ref = PCA(k, svd_solver="full").fit(train)
     mse = np.mean((test - ref.inverse_transform(ref.transform(test))) ** 2)
@@ -49,67 +53,53 @@ def test_evaluate_matches_sklearn(smoke_data):
   # The held-out curve from cumulative code energies equals the direct
   # reconstruction error.
   curve = np.asarray(pca_method.heldout_mse_curve(
-      state, test.astype(np.float32)))
+      state.params, test.astype(np.float32)))
   for k in ks:
     np.testing.assert_allclose(curve[k - 1], out[f"mse_k{k}"], rtol=1e-3)
 
 
-def test_streaming_method_equals_batch(smoke_data):
-  config, dataset, test_images = smoke_data
+def test_streaming_method_equals_batch(smoke):
+  config, _, data = smoke
   config = config.copy_and_resolve_references()
   config.pca.streaming = True
   config.pca.batch_size = 100  # 256 = 100 + 100 + 56: uneven last batch.
-  streamed_method = registry.build(config, dataset.image_shape)
-  streamed = streamed_method.fit(None, dataset.train_images, None)
-  batch = pca_method.fit_images(dataset.train_images, 64)
-  np.testing.assert_allclose(streamed.explained_variance,
+  streamed_method, _ = build(config)
+  streamed = _fitted(streamed_method, data)
+  batch = pca_method.fit_images(data.view.split("train")["image"], 64)
+  np.testing.assert_allclose(streamed.params.explained_variance,
                              batch.explained_variance, rtol=1e-3, atol=1e-5)
-  a = streamed_method.evaluate(streamed, test_images, None, None, full=True)
-  config.pca.streaming = False
-  b = registry.build(config, dataset.image_shape).evaluate(
-      batch, test_images, None, None, full=True)
-  for k in config.pca.eval_components:
-    np.testing.assert_allclose(a[f"mse_k{k}"], b[f"mse_k{k}"], rtol=1e-3)
+
+
+def test_the_fit_runs_once_and_is_checkpointed(tmp_path, monkeypatch):
+  config = load_config("pca_mnist")
+  calls = []
+  real = pca_method.fit_images
+  monkeypatch.setattr(pca_method, "fit_images",
+                      lambda *a, **k: calls.append(1) or real(*a, **k))
+  first = run(config, str(tmp_path))
+  second = run(config, str(tmp_path))
+  assert len(calls) == 1
+  assert first == pytest.approx(dict(second, train_seconds_this_run=first[
+      "train_seconds_this_run"]))
+  state = load_state(config, str(tmp_path))
+  assert float(np.abs(state.params.components).sum()) > 0
 
 
 @pytest.mark.parametrize("field, value", [
-    ("num_components", 0), ("num_components", 785),
-    ("eval_components", (2, 65)), ("batch_size", 0)])
+    ("num_components", 0), ("eval_components", (2, 65)), ("batch_size", 0)])
 def test_bad_config_is_a_user_error(field, value):
   config = load_config("pca_mnist")
   config.pca[field] = value
   with pytest.raises(UserError, match=f"config.pca.{field}"):
-    registry.build(config, IMAGE_SHAPE)
+    configs.validate(config)
 
 
-def test_more_components_than_examples_is_a_user_error():
+def test_more_components_than_pixels_or_examples_is_a_user_error(smoke):
   config = load_config("pca_mnist")
-  method = registry.build(config, IMAGE_SHAPE)
+  config.pca.num_components = 785
   with pytest.raises(UserError, match="num_components"):
-    method.fit(None, np.zeros((10,) + IMAGE_SHAPE, np.float32), None)
-
-
-def test_fingerprint_is_json():
-  method = registry.build(load_config("pca_mnist", None), IMAGE_SHAPE)
+    build(config)
+  _, method, _ = smoke
+  with pytest.raises(UserError, match="num_components"):
+    pca_method.fit_images(np.zeros((10, 28, 28, 1), np.float32), 64)
   assert json.loads(json.dumps(method.fingerprint)) == method.fingerprint
-  assert method.train_step is None and method.init is None
-
-
-def test_smoke_experiment_writes_report(tmp_path):
-  config = load_config("pca_mnist")
-  config.train.parallel = "jit"
-  workdir = str(tmp_path)
-  results = loop.run(config, workdir, progress=False)
-  with open(os.path.join(workdir, "results.json")) as f:
-    written = json.load(f)
-  for k in (2, 10, 32):
-    assert 0 < written[f"test_mse_k{k}"] < 0.1
-    assert 0 < written[f"test_evr_k{k}"] < 1
-    assert results[f"test_mse_k{k}"] == pytest.approx(written[f"test_mse_k{k}"])
-  report = open(os.path.join(workdir, "report.md")).read()
-  links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-  assert {os.path.splitext(os.path.basename(l))[0] for l in links} == {
-      "components", "explained_variance", "reconstructions", "latent_space"}
-  for link in links:
-    assert os.path.getsize(os.path.join(workdir, link)) > 1000
-  assert "| 10 | " in report and "test_mse_k32" in report

@@ -8,12 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests.conftest import load_config
+from tests.helpers import build, image_spec, load_config, step_of
+from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.methods import semantic_hashing
 from unsup_jax.models import hashing
 from unsup_jax.ops import distributions
-from unsup_jax.training import loop
 
 SHAPE = (28, 28, 1)
 
@@ -51,10 +51,10 @@ def test_trained_codes_are_exactly_binary(mode):
   config = load_config("semantic_hashing_mnist")
   config.hashing.code_mode = mode
   config.hashing.bits = 12
-  method = semantic_hashing.build(config, SHAPE)
+  method = semantic_hashing.build(config, image_spec(SHAPE))
   batch = _batch()
   state = method.init(jax.random.key(0), batch)
-  step = jax.jit(method.train_step)
+  step = jax.jit(step_of(method))
   for _ in range(2):
     state, metrics = step(state, batch)
   assert np.isfinite(metrics["loss"]) and int(state.step) == 2
@@ -74,29 +74,10 @@ def test_bad_hashing_config_is_a_user_error():
   config = load_config("semantic_hashing_mnist")
   config.hashing.code_mode = "gumbel"
   with pytest.raises(UserError, match="code_mode"):
-    semantic_hashing.build(config, SHAPE)
+    configs.validate(config)
   config = load_config("semantic_hashing_mnist")
   config.hashing.k = 10_000
+  method, data = build(config)
+  state = method.init(jax.random.key(0), data.iterator("train").batch_at(0))
   with pytest.raises(UserError, match="k="):
-    semantic_hashing.build(config, SHAPE)
-
-
-def test_smoke_experiment_writes_its_report(tmp_path):
-  config = load_config("semantic_hashing_mnist")
-  config.train.parallel = "jit"
-  results = loop.run(config, str(tmp_path), progress=False)
-  with open(tmp_path / "results.json") as f:
-    written = json.load(f)
-  assert written["steps"] == config.train.num_steps
-  for prefix in ("", "pca_", "lsh_"):
-    for name in ("precision_at_100", "map"):
-      assert 0 < written[f"test_{prefix}{name}"] <= 1
-  assert 0 <= written["test_bit_balance"] <= 1
-  assert 0 < written["test_mse"] < 1
-  assert results["test_map"] == pytest.approx(written["test_map"])
-  for name in ("reconstructions", "interpolations", "latent_space",
-               "precision_recall", "retrieval", "training_curves"):
-    assert os.path.getsize(tmp_path / "figures" / f"{name}.png") > 1000
-  report = (tmp_path / "report.md").read_text()
-  assert "figures/precision_recall.png" in report
-  assert "| PCA hashing |" in report and "test_pca_map" in report
+    method.evaluate(state, data.view, None, full=False)

@@ -22,7 +22,7 @@ def _data(n, d, seed=0, offset=0.0):
 def mnist():
   data = sources.load("mnist5k")
   flat = lambda a: np.asarray(a, np.float32).reshape(len(a), -1)
-  return flat(data.train_images), flat(data.test_images)
+  return flat(data.split("train")["image"]), flat(data.split("test")["image"])
 
 
 def test_components_are_orthonormal():

@@ -135,16 +135,17 @@ def test_kmeans_with_fewer_points_than_codes_stays_finite():
   assert {tuple(r) for r in np.asarray(found)} <= {(0.0, 0.0), (1.0, 1.0)}
 
 
-def test_initialise_sets_the_codebook_to_kmeans_centres():
+def test_kmeans_codebook_starts_at_the_centres_with_scaled_counts():
   z, centres = _clusters()
-  state = quantize.codebook_init(jnp.zeros((8, 3)))
-  new = quantize.update_codebook(state, jax.random.key(0), z,
-                                 jnp.zeros(len(z), jnp.int32),
-                                 initialise=jnp.array(True))
+  new = quantize.kmeans_codebook(jax.random.key(0), z, 8)
   assert _match(new.ema.codebook, centres) < 0.05
   np.testing.assert_allclose(new.ema.counts.sum(), len(z))
   np.testing.assert_allclose(new.ema.sums / new.ema.counts[:, None],
                              new.ema.codebook, rtol=1e-5, atol=1e-5)
+  scaled = quantize.kmeans_codebook(jax.random.key(0), z, 8, count_scale=0.5)
+  np.testing.assert_allclose(scaled.ema.counts, new.ema.counts * 0.5)
+  np.testing.assert_allclose(scaled.ema.codebook, new.ema.codebook)
+  assert int(new.unused.max()) == 0
 
 
 def test_dead_code_restart_leaves_no_code_unused():
@@ -155,8 +156,7 @@ def test_dead_code_restart_leaves_no_code_unused():
   z, _ = _clusters()
   state = quantize.codebook_init(jnp.full((8, 3), 1e3).at[0].set(z[0]))
   update = jax.jit(functools.partial(
-      quantize.update_codebook, initialise=jnp.array(False), decay=0.9,
-      restart_after=5))
+      quantize.update_codebook, decay=0.9, restart_after=5))
   used = lambda s: len(np.unique(np.asarray(
       quantize.nearest_code(z, s.ema.codebook))))
   for t in range(200):
@@ -168,26 +168,24 @@ def test_dead_code_restart_leaves_no_code_unused():
 
 
 def test_update_codebook_under_pmap_equals_single_device():
-  """k-means start and restarts draw from the gathered global batch with a
-  shared key: every device ends with the single-device codebook."""
+  """Restarts draw from the gathered global batch with a shared key, the EMA
+  sums over devices: every device ends with the single-device codebook."""
   n_dev = jax.local_device_count()
   z, _ = _clusters(num_clusters=4, per_cluster=4 * n_dev)
-  state = quantize.codebook_init(jnp.zeros((8, 3)))
+  state = quantize.codebook_init(jnp.full((8, 3), 1e3).at[0].set(z[0]))
   f = functools.partial(quantize.update_codebook, restart_after=1,
                         decay=0.9)
   per_dev = lambda x: x.reshape((n_dev, -1) + x.shape[1:])
   rep = lambda t: jax.tree.map(
       lambda x: jnp.broadcast_to(x, (n_dev,) + x.shape), t)
   multi_f = jax.pmap(
-      lambda s, k, zz, ii, init: f(s, k, zz, ii, initialise=init,
-                                   axis_name="d"),
-      axis_name="d", in_axes=(0, None, 0, 0, None))
+      lambda s, k, zz, ii: f(s, k, zz, ii, axis_name="d"),
+      axis_name="d", in_axes=(0, None, 0, 0))
   single, multi = state, rep(state)
-  for t, init in enumerate([True, False, False, False]):
+  for t in range(4):
     idx = quantize.nearest_code(z, single.ema.codebook)
-    single = f(single, jax.random.key(t), z, idx, initialise=jnp.array(init))
-    multi = multi_f(multi, jax.random.key(t), per_dev(z), per_dev(idx),
-                    jnp.array(init))
+    single = f(single, jax.random.key(t), z, idx)
+    multi = multi_f(multi, jax.random.key(t), per_dev(z), per_dev(idx))
     for i in range(n_dev):
       chex.assert_trees_all_close(jax.tree.map(lambda x, i=i: x[i], multi),
                                   single, rtol=1e-5, atol=1e-5)

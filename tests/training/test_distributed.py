@@ -1,5 +1,6 @@
-"""A 2-process jax.distributed run on CPU (gloo) matches a 1-process run,
-and SIGTERM saves a checkpoint that a restart resumes from."""
+"""2-process jax.distributed runs on CPU (gloo), with pmap and with the
+sharded jit over a mesh, match a 1-process run; SIGTERM saves a checkpoint
+that a restart resumes from."""
 
 import json
 import os
@@ -11,9 +12,9 @@ import time
 
 import chex
 import numpy as np
+import pytest
 
-from tests.conftest import ROOT, launch, load_config
-from unsup_jax.training import loop
+from tests.helpers import ROOT, launch, load_config, load_state
 
 SMOKE = "--config=experiments/vae_mnist.py:smoke"
 
@@ -24,16 +25,12 @@ def _free_port():
     return s.getsockname()[1]
 
 
-def test_two_processes_match_one(tmp_path):
-  one, two = str(tmp_path / "one"), str(tmp_path / "two")
-  proc = launch(SMOKE, f"--workdir={one}", "--parallel=jit")
-  assert proc.returncode == 0, proc.stderr[-3000:]
-
+def _two_processes(workdir, mode):
   port = _free_port()
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
   procs = [subprocess.Popen(
       [sys.executable, os.path.join(ROOT, "launch.py"), SMOKE,
-       f"--workdir={two}", "--progress=false",
+       f"--workdir={workdir}", "--progress=false", f"--parallel={mode}",
        f"--coordinator_address=localhost:{port}", "--num_processes=2",
        f"--process_id={i}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
       stderr=subprocess.PIPE, text=True) for i in range(2)]
@@ -42,9 +39,22 @@ def test_two_processes_match_one(tmp_path):
     assert p.returncode == 0, err[-3000:]
   assert "report:" in outs[0][0]
 
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp("one"))
+  proc = launch(SMOKE, f"--workdir={workdir}", "--parallel=jit")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  return workdir
+
+
+@pytest.mark.parametrize("mode", ["pmap", "mesh"])
+def test_two_processes_match_one(one_process, mode, tmp_path):
+  two = str(tmp_path / "two")
+  _two_processes(two, mode)
   config = load_config("vae_mnist")
   config.train.parallel = "jit"
-  a, b = loop.load_state(config, one), loop.load_state(config, two)
+  a, b = load_state(config, one_process), load_state(config, two)
   assert int(a.step) == int(b.step) == config.train.num_steps
   # Same data, same per-example noise; only the order of the float
   # reductions differs (mean of 2 half-batch means vs one mean).
@@ -71,7 +81,7 @@ def test_sigterm_saves_and_resume_finishes(tmp_path):
   assert "checkpoint saved" in err
   config = load_config("vae_mnist")
   config.train.num_steps = 100000
-  state = loop.load_state(config, workdir)
+  state = load_state(config, workdir)
   stopped_at = int(state.step)
   assert 0 < stopped_at < 100000
   # Resuming with the original (short) length finishes from there.

@@ -1,24 +1,20 @@
 """Non-finite losses skip the update, are counted, and stop a run."""
 
+import chex
 import jax
 import numpy as np
 import pytest
 
-import chex
-from tests.conftest import load_config
-from unsup_jax.data import sources
-from unsup_jax.methods import registry
+from tests.helpers import build, load_config, load_state, run, step_of
 from unsup_jax.training import loop, parallel
 
 
 def test_nan_batch_skips_update_and_counts():
   config = load_config("vae_mnist")
-  data = sources.load("mnist5k", num_train=64)
-  good = {"image": np.asarray(data.train_images[:32]),
-          "label": np.asarray(data.train_labels[:32])}
+  method, data = build(config)
+  good = data.iterator("train").batch_at(0)
   bad = dict(good, image=np.full_like(good["image"], np.nan))
-  method = registry.build(config, data.image_shape)
-  engine = parallel.Engine(method.train_step, "jit")
+  engine = parallel.Engine(step_of(method), "jit")
   state0 = method.init(jax.random.key(0), good)
   params0 = jax.device_get(state0.params)
   state = engine.put_state(state0)
@@ -42,7 +38,7 @@ def test_run_stops_after_max_nonfinite_in_a_row(tmp_path):
   config.train.max_nonfinite = 3
   config.optim.learning_rate = 1e38       # params overflow after one step
   with pytest.raises(loop.Diverged, match="3 non-finite"):
-    loop.run(config, str(tmp_path), progress=False)
-  state = loop.load_state(config, str(tmp_path))
+    run(config, str(tmp_path))
+  state = load_state(config, str(tmp_path))
   assert int(state.nonfinite_streak) == 3
   assert int(state.nonfinite_total) == 3

@@ -11,14 +11,16 @@ Two small datasets ship with installed packages and work offline:
 Any TensorFlow Datasets name can be asked for as `tfds:NAME`; it is read from
 `data_dir` when already prepared there, and downloaded otherwise.
 
-All images are float32 in [0, 1] with layout [N, H, W, C].
+Each gives a `data.dataset.Dataset` with splits "train" and "test" of
+features `image` (float32 in [0, 1], `[N, H, W, C]`) and `label` (int32
+`[N]`; absent for unlabelled TFDS sets).
 """
 
-import dataclasses
 import socket
 
 import numpy as np
 
+from unsup_jax.data.dataset import Dataset
 from unsup_jax.errors import UserError
 
 OFFLINE_DATASETS = ("mnist5k", "digits")
@@ -34,48 +36,14 @@ _DOWNLOAD_SOCKET_TIMEOUT_S = 20.0
 _CACHE: dict[str, "Dataset"] = {}
 
 
-@dataclasses.dataclass(frozen=True)
-class Dataset:
-  """A train/test image dataset held in memory.
-
-  Attributes:
-    name: the name it was loaded under, e.g. `"mnist5k"` or `"tfds:mnist"`.
-    train_images: [N, H, W, C] float32 in [0, 1].
-    train_labels: [N] int32; -1 where the dataset has no labels.
-    test_images: [M, H, W, C] float32 in [0, 1].
-    test_labels: [M] int32; -1 where the dataset has no labels.
-    num_classes: number of label classes, 0 if unlabelled.
-  """
-
-  name: str
-  train_images: np.ndarray
-  train_labels: np.ndarray
-  test_images: np.ndarray
-  test_labels: np.ndarray
-  num_classes: int
-
-  @property
-  def image_shape(self) -> tuple[int, int, int]:
-    """The (H, W, C) shape of one image."""
-    h, w, c = self.train_images.shape[1:]
-    return int(h), int(w), int(c)
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-  array.flags.writeable = False
-  return array
-
-
 def _make(name, train_images, train_labels, test_images, test_labels,
           num_classes) -> Dataset:
-  """Builds a Dataset with float32 images, int32 labels, read-only arrays."""
-  return Dataset(
-      name=name,
-      train_images=_readonly(np.ascontiguousarray(train_images, np.float32)),
-      train_labels=_readonly(np.ascontiguousarray(train_labels, np.int32)),
-      test_images=_readonly(np.ascontiguousarray(test_images, np.float32)),
-      test_labels=_readonly(np.ascontiguousarray(test_labels, np.int32)),
-      num_classes=int(num_classes))
+  """An image Dataset: float32 images, int32 labels, read-only arrays."""
+  split = lambda x, y: {"image": np.asarray(x, np.float32),
+                        "label": np.asarray(y, np.int32)}
+  return Dataset.create(name, {"train": split(train_images, train_labels),
+                               "test": split(test_images, test_labels)},
+                        num_classes=int(num_classes))
 
 
 def _load_mnist5k() -> Dataset:
@@ -142,9 +110,7 @@ def _read_tfds_split(builder, split: str, has_label: bool):
     if has_label:
       labels.append(batch["label"])
   images = np.concatenate(images)
-  labels = (np.concatenate(labels) if has_label
-            else np.full((len(images),), -1, np.int32))
-  return images, labels
+  return images, np.concatenate(labels) if has_label else None
 
 
 def _to_unit_float(images: np.ndarray, binary: bool) -> np.ndarray:
@@ -180,15 +146,13 @@ def _load_tfds(name: str, data_dir: str | None) -> Dataset:
   has_label = "label" in features
   num_classes = getattr(features["label"], "num_classes", 0) if has_label else 0
   binary = tfds_name.split("/")[0].split(":")[0] in _BINARY_TFDS
-  train_images, train_labels = _read_tfds_split(builder, "train", has_label)
-  test_images, test_labels = _read_tfds_split(builder, "test", has_label)
-  return _make(name, _to_unit_float(train_images, binary), train_labels,
-               _to_unit_float(test_images, binary), test_labels,
-               num_classes or 0)
-
-
-def _truncate(array: np.ndarray, n: int | None) -> np.ndarray:
-  return array if n is None else array[:n]
+  splits = {}
+  for split in ("train", "test"):
+    images, labels = _read_tfds_split(builder, split, has_label)
+    splits[split] = {"image": _to_unit_float(images, binary)}
+    if has_label:
+      splits[split]["label"] = labels.astype(np.int32)
+  return Dataset.create(name, splits, num_classes=int(num_classes or 0))
 
 
 def load(name: str, *, data_dir: str | None = None,
@@ -225,11 +189,7 @@ def load(name: str, *, data_dir: str | None = None,
   else:
     raise UserError(f"unknown dataset '{name}'; choose "
                     f"{', '.join(OFFLINE_DATASETS)} or tfds:NAME")
-  if num_train is None and num_test is None:
-    return dataset
-  return dataclasses.replace(
-      dataset,
-      train_images=_truncate(dataset.train_images, num_train),
-      train_labels=_truncate(dataset.train_labels, num_train),
-      test_images=_truncate(dataset.test_images, num_test),
-      test_labels=_truncate(dataset.test_labels, num_test))
+  for split, n in (("train", num_train), ("test", num_test)):
+    if n is not None:
+      dataset = dataset.select(split, slice(0, n))
+  return dataset

@@ -132,17 +132,18 @@ def train(*, seed: int = 0, epochs: int | None = None,
     The trained classifier with its mnist5k test accuracy.
   """
   data = sources.load("mnist5k")
+  train = data.split("train")
   epochs = RECIPE["epochs"] if epochs is None else epochs
   batch_size, max_shift = RECIPE["batch_size"], RECIPE["max_shift"]
-  steps_per_epoch = len(data.train_images) // batch_size
+  steps_per_epoch = len(train["image"]) // batch_size
   schedule = optax.cosine_decay_schedule(
       RECIPE["learning_rate"], max(1, epochs * steps_per_epoch))
   tx = optax.adam(schedule)
   params = _init_params(seed)
   opt_state = tx.init(params)
 
-  images = jnp.asarray(data.train_images)
-  labels = jnp.asarray(data.train_labels)
+  images = jnp.asarray(train["image"])
+  labels = jnp.asarray(train["label"])
 
   # A Python loop over a jitted step: on XLA:CPU convolutions inside
   # `lax.scan` run several times slower than at the top level.
@@ -163,7 +164,7 @@ def train(*, seed: int = 0, epochs: int | None = None,
   start = time.time()
   for epoch in range(epochs):
     perm_key, epoch_key = jax.random.split(jax.random.fold_in(key, epoch))
-    order = jax.random.permutation(perm_key, len(data.train_images))
+    order = jax.random.permutation(perm_key, len(train["image"]))
     losses = []
     for i in range(steps_per_epoch):
       idx = order[i * batch_size:(i + 1) * batch_size]
@@ -183,8 +184,9 @@ def train(*, seed: int = 0, epochs: int | None = None,
 
 
 def _accuracy(params, data) -> float:
-  predictions = FeatureClassifier(params, 0.0).predict(data.test_images)
-  return float(np.mean(predictions == data.test_labels))
+  test = data.split("test")
+  predictions = FeatureClassifier(params, 0.0).predict(test["image"])
+  return float(np.mean(predictions == test["label"]))
 
 
 def _fingerprint(seed: int) -> str:

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from unsup_jax.data.streams import balanced_rows
 from unsup_jax.errors import UserError
 
 # Candidate L2 strengths, strongest first (ties in CV accuracy go to the
@@ -141,41 +142,6 @@ def predict(params: dict, x: jax.Array) -> jax.Array:
   return jnp.argmax(_logits(params, jnp.asarray(x, jnp.float32)), axis=-1)
 
 
-def balanced_subset(labels: np.ndarray, count: int, *, seed: int,
-                    num_classes: int | None = None) -> np.ndarray:
-  """Indices of `count // C` random examples of each of the C classes.
-
-  Each class is shuffled once by `seed`, independently of `count`, so for one
-  seed the subset of a smaller count lies inside that of a larger one.
-
-  Args:
-    labels: `[N]` int labels in [0, C).
-    count: total labelled examples wanted.
-    seed: numpy seed.
-    num_classes: C (default: `max(labels) + 1`).
-
-  Returns:
-    `[C * (count // C)]` sorted int indices into `labels`.
-
-  Raises:
-    UserError: `count < C`, or a class has fewer than `count // C` examples.
-  """
-  labels = np.asarray(labels)
-  num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
-  per_class = count // num_classes
-  if per_class < 1:
-    raise UserError(f"{count} labels cannot cover {num_classes} classes")
-  rng = np.random.default_rng(seed)
-  chosen = []
-  for c in range(num_classes):
-    members = rng.permutation(np.flatnonzero(labels == c))
-    if members.size < per_class:
-      raise UserError(f"class {c} has {members.size} examples; "
-                      f"{per_class} needed for {count} balanced labels")
-    chosen.append(members[:per_class])
-  return np.sort(np.concatenate(chosen))
-
-
 def _fold_ids(labels: np.ndarray, num_folds: int, seed: int) -> np.ndarray:
   """Stratified fold of each example: rank within its class mod K."""
   rng = np.random.default_rng(seed)
@@ -231,7 +197,7 @@ def probe_metrics(train_codes, train_labels, test_codes, test_labels, *,
   """Test accuracy of linear probes on codes (and pixels) for few labels.
 
   For each n in `label_counts`, the same class-balanced n training examples
-  (`balanced_subset(train_labels, n, seed=seed)`) train a probe on the codes
+  (`data.streams.balanced_rows(train_labels, n, seed=seed)`) train a probe on the codes
   and, when `raw_train`/`raw_test` are given, one on the flattened raw
   inputs; l2 is chosen by `select_l2` on those n examples alone. Counts
   larger than the training set, too small to give every class `NUM_FOLDS`
@@ -265,8 +231,8 @@ def probe_metrics(train_codes, train_labels, test_codes, test_labels, *,
     if (n > train_labels.shape[0] or n // num_classes < NUM_FOLDS or
         per_class.min() < n // num_classes):
       continue
-    subset = balanced_subset(train_labels, n, seed=seed,
-                             num_classes=num_classes)
+    subset = balanced_rows(train_labels, n, seed=seed,
+                           num_classes=num_classes)
     y = train_labels[subset]
     for prefix, (train_x, test_x) in features.items():
       l2, _ = select_l2(train_x[subset], y, num_classes=num_classes,

@@ -1,0 +1,8 @@
+"""Pure objectives returning (loss, metrics): ELBO, reconstruction,
+sparsity, vector quantisation, adversarial losses and penalties."""
+
+from unsup_jax.losses import (adversarial, categorical, elbo,
+                              gradient_penalty, reconstruction, sparsity, vq)
+
+__all__ = ["adversarial", "categorical", "elbo", "gradient_penalty",
+           "reconstruction", "sparsity", "vq"]

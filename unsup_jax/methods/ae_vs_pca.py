@@ -6,53 +6,41 @@ held-out images better than PCA (Pearson 1901; Hotelling 1933) with the same
 number of code units, while a linear autoencoder can at best find PCA's
 principal subspace (Baldi & Hornik 1989, Neural Networks 2).
 
-A composite, closed-form method (`train_step=None`, `fit`): for every code
-size k in `compare.sizes` it fits PCA with k components and trains, with
-`training.fit.fit_method`, the autoencoders of `compare.models` (tied linear,
-deep MLP, convolutional) from the experiment configs named in
-`compare.experiments` (their full configs with `model.latent_dim = k`,
-`train.num_steps = compare.num_steps`, gray pixels). `compare.overrides.MODEL`
-is a partial config merged into that model's config (e.g.
-`overrides.conv_ae.train.num_steps`). `evaluate` gives the held-out mean
-squared error per pixel `mse_{model}_k{k}` of the images in [0, 1]
-(sigmoid outputs for BCE-trained autoencoders, no clipping).
+A study: PCA with max(`compare.sizes`) components (one sub-run, its fit a
+whole-data phase; truncated to each k) and, for every code size k, the
+autoencoders of `compare.models` (tied linear, deep MLP, convolutional) from
+the experiment configs named in `compare.experiments` (their full configs
+with `autoencoder.latent_dim = k`, `train.num_steps = compare.num_steps`,
+gray pixels), each a sub-run of the loop (`WORKDIR/runs/deep_ae_k10`, ...).
+`compare.overrides.MODEL` is a partial config merged into that model's
+config (e.g. `overrides.conv_ae.train.num_steps`). `evaluate` gives the
+held-out mean squared error per pixel `mse_{model}_k{k}` of the images in
+[0, 1] (sigmoid outputs for BCE-trained autoencoders, no clipping). Config:
+`configs/ae_vs_pca.py`.
 """
 
 import functools
-import importlib.util
 import os
-import time
 
 import jax
 import ml_collections
 import numpy as np
 
+from unsup_jax import configs
+from unsup_jax.configs import files, pca as pca_config
+from unsup_jax.data import streams
 from unsup_jax.errors import UserError
 from unsup_jax.eval.batched import map_batches
-from unsup_jax.methods import autoencoder, base, pca as pca_method
+from unsup_jax.methods import autoencoder, registry
 from unsup_jax.ops import pca
-from unsup_jax.training import fit as fit_lib
+from unsup_jax.training.contract import Study, SubRun
 from unsup_jax.viz import ae_vs_pca as viz
 
 MODELS = ("pca", "linear_ae", "deep_ae", "conv_ae")
 LABELS = {"pca": "PCA", "linear_ae": "linear AE (tied)",
           "deep_ae": "deep MLP AE", "conv_ae": "conv AE"}
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 FIGURE_SIZE = 10      # the code size whose reconstructions are shown
 NUM_SHOWN = 10
-
-
-def load_experiment(name: str) -> ml_collections.ConfigDict:
-  """The full config of `experiments/NAME.py` (its `get_config()`)."""
-  path = os.path.join(ROOT, "experiments", f"{name}.py")
-  if not os.path.isfile(path):
-    raise UserError(f"config.compare.experiments names {name!r} but "
-                    f"{path} does not exist")
-  spec = importlib.util.spec_from_file_location(f"experiments.{name}", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
 
 
 def _check_overlay(target, overlay, prefix: str) -> None:
@@ -66,24 +54,24 @@ def _check_overlay(target, overlay, prefix: str) -> None:
 
 
 def sizes(config: ml_collections.ConfigDict) -> tuple[int, ...]:
-  """The checked, sorted code sizes `compare.sizes`."""
-  ks = tuple(config.compare.sizes)
-  if not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 1
-                   for k in ks):
-    raise UserError(f"config.compare.sizes must be positive integers, got "
-                    f"{ks!r}")
-  return tuple(sorted(set(ks)))
+  return tuple(sorted(set(config.compare.sizes)))
 
 
 def models(config: ml_collections.ConfigDict) -> tuple[str, ...]:
-  """The compared models: PCA and `compare.models` (default all), in
-  MODELS order."""
-  chosen = set(config.compare.get("models", MODELS) or MODELS)
-  unknown = chosen - set(MODELS)
-  if unknown:
-    raise UserError(f"config.compare.models: unknown {sorted(unknown)}; "
-                    f"choose among {', '.join(MODELS)}")
+  """The compared models: PCA and `compare.models`, in MODELS order."""
+  chosen = set(config.compare.models)
   return tuple(m for m in MODELS if m in chosen or m == "pca")
+
+
+def _on_study_data(sub, config):
+  for f in ("name", "data_dir", "num_train", "num_test", "batch_size"):
+    sub.data[f] = config.data[f]
+  sub.data.binarize = "none"
+  sub.seed = config.seed
+  sub.eval.batch_size = config.eval.batch_size
+  sub.train.eval_every = 0
+  sub.train.parallel = config.train.parallel
+  return sub
 
 
 def model_config(config: ml_collections.ConfigDict, model: str,
@@ -91,36 +79,46 @@ def model_config(config: ml_collections.ConfigDict, model: str,
   """The full config that trains autoencoder `model` with a k-unit code.
 
   Args:
-    config: the comparison's config (seed, data batch size, eval batch size,
-      `compare.*` are read).
+    config: the study's config (seed, data, eval batch size, `compare.*`).
     model: one of "linear_ae", "deep_ae", "conv_ae".
     k: the code size.
 
   Returns:
-    Its experiment's full config with gray pixels, `compare.num_steps`
-    steps, `compare.overrides[model]` merged in, and `model.latent_dim = k`.
+    Its experiment's full config on the study's data (gray pixels),
+    `compare.num_steps` steps, `compare.overrides[model]` merged in, and
+    `autoencoder.latent_dim = k`.
   """
   c = config.compare
-  sub = load_experiment(c.experiments[model])
-  sub.seed = config.seed
-  sub.data.batch_size = config.data.batch_size
-  sub.data.binarize = "none"
-  sub.eval.batch_size = config.eval.batch_size
+  if model not in c.experiments:
+    raise UserError(f"config.compare.experiments has no entry for {model!r}")
+  sub = files.load_experiment(c.experiments[model],
+                              field=f"compare.experiments.{model}")
+  _on_study_data(sub, config)
   sub.train.num_steps = c.num_steps
-  overlay = c.overrides.get(model) if "overrides" in c else None
+  overlay = c.overrides.get(model)
   if overlay:
     _check_overlay(sub, overlay, f"{model}.")
     sub.update(overlay)
-  sub.model.latent_dim = k
+  sub.autoencoder.latent_dim = k
+  configs.validate(sub)
+  return sub
+
+
+def pca_config_for(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """PCA with the largest compared size, fitted on the study's data."""
+  sub = _on_study_data(pca_config.config(), config)
+  sub.pca.num_components = sizes(config)[-1]
+  sub.pca.eval_components = ()
+  configs.validate(sub)
   return sub
 
 
 def autoencoder_reconstructor(sub: ml_collections.ConfigDict, image_shape):
   """`recon(params, x [B, H, W, C]) -> x_hat [B, H, W, C]` in pixel space
   (sigmoid of the logits for a BCE-trained model)."""
-  model = autoencoder.make_model(sub.model, image_shape)
+  model = autoencoder.make_model(sub.autoencoder, image_shape)
   cls = type(model)
-  to_image = jax.nn.sigmoid if sub.model.likelihood == "bce" else (lambda y: y)
+  to_image = autoencoder.to_image(sub.autoencoder)
 
   @jax.jit
   def recon(params, x):
@@ -138,85 +136,68 @@ def reconstruction_mse(recon, images: np.ndarray, batch_size: int) -> float:
                                    batch_size=batch_size)))
 
 
-def build(config: ml_collections.ConfigDict,
-          image_shape: tuple[int, int, int]) -> base.Method:
-  """The AE-vs-PCA comparison for images of `image_shape`."""
-  if "compare" not in config:
-    raise UserError("config.compare is missing; see experiments/ae_vs_pca.py")
-  if config.data.binarize != "none":
-    raise UserError("ae_vs_pca compares gray-pixel reconstructions: set "
-                    "config.data.binarize='none'")
+def run_name(model: str, k: int) -> str:
+  return "pca" if model == "pca" else f"{model}_k{k}"
+
+
+def build(config: ml_collections.ConfigDict, spec) -> Study:
+  """The AE-vs-PCA study for the images of `spec`."""
   ks, shown_models = sizes(config), models(config)
   trained = shown_models[1:]
+  image_shape = spec.image_shape
   dim = int(np.prod(image_shape))
   if ks[-1] > dim:
     raise UserError(f"config.compare.sizes must be <= {dim} (the pixels per "
-                    f"image), got {ks!r}")
+                    f"image), got {tuple(config.compare.sizes)!r}")
   subs = {(m, k): model_config(config, m, k) for m in trained for k in ks}
-  for sub in subs.values():
-    autoencoder.check_config(sub)
+  subs["pca", ks[-1]] = pca_config_for(config)
   eval_batch = config.eval.batch_size
 
   @functools.lru_cache(maxsize=None)
   def recon_fn(model, k):
     return autoencoder_reconstructor(subs[model, k], image_shape)
 
-  def reconstructor(state, model: str, k: int):
-    """`x [B, H, W, C] -> x_hat` of `model` at size k in the fitted state."""
-    if model == "pca":
-      truncated = pca.truncate(state["pca"], k)
-      return lambda x: pca.reconstruct(
-          truncated, x.reshape(x.shape[0], -1)).reshape(x.shape)
-    return functools.partial(recon_fn(model, k), state[model][f"k{k}"].params)
-
-  def fit(key, images, labels):
-    """Fits PCA and trains every autoencoder at every size.
-
-    Returns:
-      `{"pca": PCAState with max(k) components, MODEL: {"kK": TrainState},
-      "seconds": {MODEL: training time}}`.
-    """
-    start = time.perf_counter()
-    state = {"pca": pca_method.fit_images(images, ks[-1])}
-    seconds = {"pca": time.perf_counter() - start}
-    for model in trained:
-      i = MODELS.index(model)
-      start, state[model] = time.perf_counter(), {}
-      for k in ks:
-        _, state[model][f"k{k}"] = fit_lib.fit_method(
-            subs[model, k], images, labels,
-            key=jax.random.fold_in(jax.random.fold_in(key, i), k))
-      seconds[model] = time.perf_counter() - start
-    state["seconds"] = seconds
-    return state
-
-  def evaluate(state, images, labels, key, *, full=True):
-    """`mse_{model}_k{k}`: MSE per pixel on `images [N, H, W, C]`;
-    `fit_seconds_{model}`: time to fit that model at every size."""
-    del labels, key, full
-    out = {}
-    for model in shown_models:
-      for k in ks:
-        out[f"mse_{model}_k{k}"] = reconstruction_mse(
-            reconstructor(state, model, k), images, eval_batch)
-      out[f"fit_seconds_{model}"] = float(state["seconds"][model])
+  def runs(data):
+    out = []
+    for (model, k), sub in subs.items():
+      sub_data = streams.prepare(data.dataset, sub)
+      out.append(SubRun(run_name(model, k), sub,
+                        registry.build(sub, sub_data.spec()), sub_data))
     return out
 
-  def figures(state, images, labels, key, outdir):
-    del labels, key
-    path = lambda name: os.path.join(outdir, f"{name}.png")
-    table = {LABELS[m]: {k: reconstruction_mse(reconstructor(state, m, k),
-                                               images, eval_batch)
-                         for k in ks} for m in shown_models}
+  def reconstructor(states, model: str, k: int):
+    """`x [B, H, W, C] -> x_hat` of `model` at size k."""
+    if model == "pca":
+      truncated = pca.truncate(states["pca"].params, k)
+      return lambda x: pca.reconstruct(
+          truncated, x.reshape(x.shape[0], -1)).reshape(x.shape)
+    return functools.partial(recon_fn(model, k),
+                             states[run_name(model, k)].params)
+
+  def evaluate(states, data, key, *, full=True):
+    """`mse_{model}_k{k}`: MSE per pixel on the test images."""
+    del key, full
+    images = data.split("test")["image"]
+    table = {m: {k: reconstruction_mse(reconstructor(states, m, k), images,
+                                       eval_batch) for k in ks}
+             for m in shown_models}
+    metrics = {f"mse_{m}_k{k}": v for m, row in table.items()
+               for k, v in row.items()}
     k = min(ks, key=lambda s: (abs(s - FIGURE_SIZE), s))
     shown = np.asarray(images[:NUM_SHOWN], np.float32)
-    rows = {LABELS[m]: np.asarray(reconstructor(state, m, k)(shown))
-            for m in shown_models}
+    return metrics, {
+        "table": {LABELS[m]: row for m, row in table.items()}, "k": k,
+        "shown": shown,
+        "rows": {LABELS[m]: np.asarray(reconstructor(states, m, k)(shown))
+                 for m in shown_models}}
+
+  def figures(outputs, outdir):
+    path = lambda name: os.path.join(outdir, f"{name}.png")
     return {
-        "mse_vs_size": viz.mse_vs_size(table, path("mse_vs_size")),
+        "mse_vs_size": viz.mse_vs_size(outputs["table"], path("mse_vs_size")),
         "reconstructions": viz.reconstruction_rows(
-            shown, rows, path("reconstructions"),
-            title=f"Test reconstructions with a {k}-unit code"),
+            outputs["shown"], outputs["rows"], path("reconstructions"),
+            title=f"Test reconstructions with a {outputs['k']}-unit code"),
     }
 
   def report_notes(results):
@@ -224,9 +205,6 @@ def build(config: ml_collections.ConfigDict,
 
   fingerprint = {"method": "ae_vs_pca", "sizes": list(ks),
                  "compared": list(shown_models),
-                 "models": {f"{m}_k{k}": s.model.to_dict()
-                            for (m, k), s in subs.items()},
                  "image_shape": list(image_shape)}
-  return base.Method(init=None, train_step=None, evaluate=evaluate,
-                     figures=figures, fingerprint=fingerprint, fit=fit,
-                     report_notes=report_notes)
+  return Study(runs=runs, evaluate=evaluate, figures=figures,
+               fingerprint=fingerprint, report_notes=report_notes)

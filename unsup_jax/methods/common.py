@@ -1,4 +1,8 @@
-"""Figure sets and checks shared by the autoencoder-family methods."""
+"""Evaluation outputs and figures shared by the autoencoder-family methods.
+
+`latent_outputs` runs the model (in `evaluate`) and returns the arrays the
+latent figures show; `latent_figures` (in `figures`) only plots them.
+"""
 
 import os
 from typing import Callable, Sequence
@@ -6,8 +10,6 @@ from typing import Callable, Sequence
 import jax
 import numpy as np
 
-from unsup_jax.data import iterators, sources
-from unsup_jax.errors import UserError
 from unsup_jax.eval import probes
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.viz import figures as viz
@@ -15,52 +17,37 @@ from unsup_jax.viz import figures as viz
 NUM_SHOWN = 10
 TRAVERSAL_VALUES = np.linspace(-3.0, 3.0, 9)
 
-
-def check_likelihood(name: str, allowed: Sequence[str]) -> None:
-  if name not in allowed:
-    raise UserError(f"config.model.likelihood {name!r} is not supported by "
-                    f"this method; choose one of {', '.join(allowed)}")
-
-
 PROBE_NOTE = ("Linear probes (`eval/probes.py`): softmax regression on the "
               "codes of n class-balanced labelled training images, beside the "
               "same probe on their pixels; L2 strength by 4-fold "
               "cross-validation on those n only; accuracy on the test set.")
 
 
-def model_fingerprint(model_config, fields: Sequence[str],
-                      image_shape) -> dict:
+def model_fingerprint(section, fields: Sequence[str], spec) -> dict:
   """The config fields that define a model's parameters, for checkpoints."""
-  return {"model": {f: model_config[f] for f in fields},
-          "image_shape": list(image_shape)}
+  return {"model": {f: section[f] for f in fields},
+          "image_shape": list(spec.image_shape)}
 
 
-def training_images(config) -> tuple[np.ndarray, np.ndarray]:
-  """The training split of `config.data` and its labels, binarised once (with
-  the run's seed) when the model trains on binarised data, i.e. drawn from
-  the distribution of the evaluated test set."""
-  data = sources.load(config.data.name, data_dir=config.data.data_dir or None,
-                      num_train=config.data.num_train or None,
-                      num_test=config.data.num_test or None)
-  train = data.train_images
-  if config.data.binarize != "none":
-    train = iterators.binarize_static(train, config.seed)
-  return train, data.train_labels
+def labels_of(split) -> np.ndarray | None:
+  """The split's labels, or None when it has none."""
+  return np.asarray(split["label"]) if "label" in split else None
 
 
-def probe_codes(config, encode: Callable, test_codes: np.ndarray,
-                test_images: np.ndarray, test_labels: np.ndarray) -> dict:
+def probe_codes(config, section, encode: Callable, test_codes: np.ndarray,
+                data) -> dict:
   """Linear-probe accuracies of `encode` (`[B, H, W, C] -> [B, D]`) codes
-  against raw pixels, with 100 and 1,000 labels (`config.eval.probe_labels`)."""
-  counts = tuple(config.eval.get("probe_labels", (100, 1000)))
-  if not counts or test_labels is None:
+  against raw pixels, with the label counts of `section.probe_labels`, on
+  the evaluation view `data` (training split as evaluated)."""
+  counts = tuple(section.probe_labels)
+  train, test = data.split("train"), data.split("test")
+  if not counts or "label" not in train or "label" not in test:
     return {}
-  train, train_labels = training_images(config)
-  train_codes = map_batches(jax.jit(encode), train,
+  train_codes = map_batches(jax.jit(encode), train["image"],
                             batch_size=config.eval.batch_size)
   return probes.probe_metrics(
-      train_codes, train_labels, test_codes, test_labels,
-      label_counts=counts, raw_train=train, raw_test=test_images,
+      train_codes, train["label"], test_codes, test["label"],
+      label_counts=counts, raw_train=train["image"], raw_test=test["image"],
       seed=config.seed)
 
 
@@ -100,28 +87,45 @@ def traversal_grid(base_code: np.ndarray, dims: Sequence[int],
   return out.reshape((len(dims), len(values)) + out.shape[1:])
 
 
-def latent_figures(outdir: str, *, images: np.ndarray, labels: np.ndarray,
-                   codes: np.ndarray, decode: Callable,
-                   prior_samples: np.ndarray | None = None,
+def latent_outputs(*, images: np.ndarray, labels, codes: np.ndarray,
+                   decode: Callable, prior_samples=None,
                    traversal_dims: Sequence[int] | None = None) -> dict:
+  """Everything `latent_figures` shows, computed with `decode` (`[B, D] ->
+  images`): reconstructions of the first test images, interpolations, the
+  codes and labels and, for models with a prior, samples and traversals."""
+  out = {"shown": np.asarray(images[:NUM_SHOWN]),
+         "recons": np.asarray(decode(codes[:NUM_SHOWN])),
+         "interpolations": interpolation_grid(codes, decode),
+         "codes": np.asarray(codes),
+         "labels": None if labels is None else np.asarray(labels)}
+  if prior_samples is not None:
+    out["prior_samples"] = np.asarray(prior_samples)
+  if traversal_dims is not None:
+    dims = list(traversal_dims)[:NUM_SHOWN]
+    out["traversal_dims"] = np.asarray(dims)
+    out["traversals"] = traversal_grid(codes[0], dims, decode,
+                                       TRAVERSAL_VALUES)
+  return out
+
+
+def latent_figures(outputs: dict, outdir: str) -> dict:
   """Reconstructions, interpolations, latent scatter; with a prior also
   samples and traversals. Returns `{name: path}`."""
   path = lambda name: os.path.join(outdir, f"{name}.png")
-  shown = images[:NUM_SHOWN]
   figs = {
       "reconstructions": viz.reconstructions(
-          shown, np.asarray(decode(codes[:NUM_SHOWN])), path("reconstructions")),
-      "interpolations": viz.interpolations(
-          interpolation_grid(codes, decode), path("interpolations")),
-      "latent_space": viz.latent_scatter(codes, labels, path("latent_space")),
+          outputs["shown"], outputs["recons"], path("reconstructions")),
+      "interpolations": viz.interpolations(outputs["interpolations"],
+                                           path("interpolations")),
+      "latent_space": viz.latent_scatter(outputs["codes"], outputs["labels"],
+                                         path("latent_space")),
   }
-  if prior_samples is not None:
-    figs["prior_samples"] = viz.samples(np.asarray(prior_samples),
+  if "prior_samples" in outputs:
+    figs["prior_samples"] = viz.samples(outputs["prior_samples"],
                                         path("prior_samples"))
-  if traversal_dims is not None:
-    dims = list(traversal_dims)[:NUM_SHOWN]
+  if "traversals" in outputs:
     figs["traversals"] = viz.traversals(
-        traversal_grid(codes[0], dims, decode, TRAVERSAL_VALUES),
-        TRAVERSAL_VALUES, path("traversals"), dims=dims,
+        outputs["traversals"], TRAVERSAL_VALUES, path("traversals"),
+        dims=list(outputs["traversal_dims"]),
         title="Latent traversals (units by decreasing activity)")
   return figs

@@ -9,13 +9,14 @@ Wasserstein); `gan.gradient_penalty` adds WGAN-GP's penalty (Gulrajani et
 al. 2017, arXiv:1704.00028) and `gan.r1_gamma` the R1 penalty (Mescheder et
 al. 2018, arXiv:1801.04406) to the discriminator's loss.
 
-Evaluation (`methods/gan_eval.py`): FID and KID in the feature space of a
+Config: `configs/gan.py`. Evaluation (`methods/gan_eval.py`): FID and KID in the feature space of a
 small classifier trained in-project on mnist5k (`eval/feature_classifier.py`,
 cached in the workdir), with the FID of the real training split against the
 real test split as the floor, and the class histogram of generated samples
 as a mode-collapse check.
 """
 
+import functools
 import types
 
 import jax
@@ -25,53 +26,12 @@ import optax
 
 from unsup_jax.errors import UserError
 from unsup_jax.losses import adversarial, gradient_penalty
-from unsup_jax.methods import base, gan_eval
+from unsup_jax.methods import gan_eval
 from unsup_jax.models.gan import Discriminator, Generator
 from unsup_jax.ops import distributions
 from unsup_jax.training import step as step_lib
+from unsup_jax.training.contract import Method, Phase
 from unsup_jax.training.state import TrainState
-
-
-def add_config(c: ml_collections.ConfigDict, *, loss: str = "non_saturating"
-               ) -> ml_collections.ConfigDict:
-  """Adds the `gan` section (defaults: DCGAN on 28x28 digits)."""
-  c.method = "gan"
-  c.gan = ml_collections.ConfigDict()
-  c.gan.loss = loss              # see losses/adversarial.py LOSSES
-  c.gan.noise_dim = 64
-  c.gan.g_channels = 128         # first generator feature map (halved up)
-  c.gan.d_channels = 64          # first discriminator conv (doubled down)
-  c.gan.num_scales = 2           # stride-2 (de)convolutions (28 -> 7)
-  c.gan.n_critic = 1             # discriminator updates per generator update
-  c.gan.gradient_penalty = 0.0   # WGAN-GP weight (lambda = 10 in the paper)
-  c.gan.r1_gamma = 0.0           # R1 weight gamma (penalty * gamma / 2)
-  c.gan.g_learning_rate = 2e-4
-  c.gan.d_learning_rate = 2e-4
-  c.gan.beta1 = 0.5
-  c.gan.beta2 = 0.999
-  c.gan.fid_samples = 1000       # generated images per FID/KID evaluation
-  c.gan.fid_classifier = ""      # cache of the feature network; "" = workdir
-  c.eval.probe_labels = ()
-  return c
-
-
-def _check(g: ml_collections.ConfigDict) -> None:
-  if g.loss not in adversarial.LOSSES:
-    raise UserError(f"config.gan.loss {g.loss!r} is unknown; choose one of "
-                    f"{', '.join(adversarial.LOSSES)}")
-  for name in ("noise_dim", "g_channels", "d_channels", "num_scales",
-               "n_critic", "fid_samples"):
-    if g[name] < 1:
-      raise UserError(f"config.gan.{name} must be >= 1, got {g[name]!r}")
-  for name in ("gradient_penalty", "r1_gamma"):
-    if g[name] < 0:
-      raise UserError(f"config.gan.{name} must be >= 0, got {g[name]!r}")
-  for name in ("g_learning_rate", "d_learning_rate"):
-    if g[name] <= 0:
-      raise UserError(f"config.gan.{name} must be > 0, got {g[name]!r}")
-  if g.loss == "wasserstein" and g.gradient_penalty == 0:
-    raise UserError("config.gan.loss 'wasserstein' needs a Lipschitz "
-                    "constraint: set config.gan.gradient_penalty (e.g. 10)")
 
 
 def steps(config: ml_collections.ConfigDict,
@@ -79,7 +39,6 @@ def steps(config: ml_collections.ConfigDict,
   """The networks' pure functions: `init`, `train_step`, its two halves
   `d_update` and `g_update`, `noise` and `sample(params, extra, z)`."""
   g = config.gan
-  _check(g)
   scale = 2 ** g.num_scales
   if image_shape[0] % scale or image_shape[1] % scale:
     raise UserError(f"images of {image_shape[0]}x{image_shape[1]} are not "
@@ -117,7 +76,9 @@ def steps(config: ml_collections.ConfigDict,
     opt_state = {k: tx[k].init(params[k]) for k in params}
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
                       opt_state=opt_state, key=run_key,
-                      extra={"batch_stats": g_vars["batch_stats"]})
+                      extra={"batch_stats": g_vars["batch_stats"],
+                             "snapshots": gan_eval.empty_snapshots(
+                                 image_shape)})
 
   def d_update(state, x, key, *, axis_name=None):
     """One discriminator update on `x` and fresh fakes; G is untouched."""
@@ -161,7 +122,7 @@ def steps(config: ml_collections.ConfigDict,
         loss_fn, has_aux=True)(state.params["generator"])
     return step_lib.apply_gradients(state, grads, metrics, tx["generator"],
                                     axis_name=axis_name, part="generator",
-                                    extra={"batch_stats": stats})
+                                    extra=dict(state.extra, batch_stats=stats))
 
   def train_step(state, batch, *, axis_name=None):
     x = batch["image"]
@@ -190,16 +151,22 @@ def steps(config: ml_collections.ConfigDict,
                                noise=noise, sample=sample)
 
 
-def build(config: ml_collections.ConfigDict,
-          image_shape: tuple[int, int, int],
-          workdir: str | None = None) -> base.Method:
-  """The GAN method for images of `image_shape`."""
+def build(config: ml_collections.ConfigDict, spec,
+          workdir: str | None = None) -> Method:
+  """The GAN method for the images of `spec`."""
   g = config.gan
+  image_shape = spec.image_shape
   fns = steps(config, image_shape)
   evaluator = gan_eval.Evaluator(config, image_shape, workdir, fns.sample)
   fingerprint = dict(method="gan", image_shape=list(image_shape),
                      gan={f: g[f] for f in ("noise_dim", "g_channels",
                                             "d_channels", "num_scales")})
-  return base.Method(fns.init, fns.train_step, evaluator.evaluate,
-                     evaluator.figures, fingerprint,
-                     report_notes=evaluator.report_notes)
+  snapshot = functools.partial(gan_eval.snapshot, sample=fns.sample,
+                               noise_dim=g.noise_dim)
+  every = config.train.eval_every
+  return Method(
+      init=fns.init,
+      phases=(Phase("train", config.train.num_steps, fns.train_step,
+                    every=every, hook=snapshot if every else None),),
+      evaluate=evaluator.evaluate, figures=evaluator.figures,
+      fingerprint=fingerprint, report_notes=evaluator.report_notes)

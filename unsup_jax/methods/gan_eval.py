@@ -9,29 +9,63 @@ against the real test split is the floor a perfect generator would reach
 with finite samples. The classifier's predictions on generated images give
 their class histogram: a collapsed generator covers few classes.
 
-During training every quick evaluation also keeps the images drawn from a
-fixed set of noise vectors, saved beside the checkpoints, for the
-samples-over-training figure.
+Samples over training: a periodic whole-data hook of the training phase
+(`snapshot`, every `train.eval_every` steps) decodes a fixed set of noise
+vectors and keeps the images in the state (`extra["snapshots"]`, the last
+`MAX_SNAPSHOTS`), so they are checkpointed and survive a resume.
 """
 
 import os
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from unsup_jax.eval import feature_classifier, fid as fid_lib
 from unsup_jax.eval.batched import map_batches
-from unsup_jax.methods import common
-from unsup_jax.training.logging import read_metrics
 from unsup_jax.viz import figures as viz
 from unsup_jax.viz import gan as gan_viz
 
-SNAPSHOT_FILE = "gan_samples_during_training.npz"
 SNAPSHOT_SEED = 20
 NUM_SNAPSHOT = 10
+MAX_SNAPSHOTS = 16
 KID_SUBSET = 500
 CLASSIFIER_ENV = "UNSUP_JAX_FID_CLASSIFIER"
+
+
+def empty_snapshots(image_shape) -> dict:
+  """The snapshot buffer of `extra`: images and the step of each (-1 =
+  empty slot)."""
+  return {"images": jnp.zeros((MAX_SNAPSHOTS, NUM_SNAPSHOT) +
+                              tuple(image_shape), jnp.float32),
+          "steps": jnp.full((MAX_SNAPSHOTS,), -1, jnp.int32)}
+
+
+def fixed_noise(noise_dim: int) -> jax.Array:
+  return jax.random.normal(jax.random.key(SNAPSHOT_SEED),
+                           (NUM_SNAPSHOT, noise_dim))
+
+
+def snapshot(state, data, key, *, sample, noise_dim: int):
+  """The periodic hook: the fixed noise decoded at this step, written over
+  the oldest slot of the buffer."""
+  del data, key
+  buf = state.extra["snapshots"]
+  steps = np.asarray(buf["steps"])
+  slot = int(np.argmin(np.where(steps < 0, -1, steps)))
+  images = np.asarray(sample(state.params, state.extra,
+                             fixed_noise(noise_dim)))
+  new = {"images": np.asarray(buf["images"]).copy(), "steps": steps.copy()}
+  new["images"][slot], new["steps"][slot] = images, int(state.step)
+  return state.replace(extra=dict(state.extra, snapshots=new))
+
+
+def snapshots_of(state) -> dict:
+  """`{step: [N, H, W, C]}` of the filled slots."""
+  buf = state.extra["snapshots"]
+  return {int(s): np.asarray(buf["images"][i])
+          for i, s in enumerate(np.asarray(buf["steps"])) if s >= 0}
 
 
 class Evaluator:
@@ -42,13 +76,7 @@ class Evaluator:
     self.config, self.g = config, config.gan
     self.workdir, self.sample = workdir, sample
     self.has_fid = tuple(image_shape) == feature_classifier.IMAGE_SHAPE
-    self._classifier = self._floor = self._final = None
-    self._class_counts = None      # of the last full evaluation's samples
-    self.fixed_noise = jax.random.normal(jax.random.key(SNAPSHOT_SEED),
-                                         (NUM_SNAPSHOT, self.g.noise_dim))
-    self.snapshots = self._load_snapshots()
-
-  # -- helpers ---------------------------------------------------------------
+    self._classifier = self._floor = None
 
   def classifier_path(self) -> str:
     if self.g.fid_classifier:
@@ -70,35 +98,12 @@ class Evaluator:
     return map_batches(lambda zz: self.sample(state.params, state.extra, zz),
                        z, batch_size=min(num, 500))
 
-  def _snapshot_path(self):
-    return os.path.join(self.workdir, SNAPSHOT_FILE) if self.workdir else None
-
-  def _load_snapshots(self) -> dict:
-    path = self._snapshot_path()
-    if not path or not os.path.exists(path):
-      return {}
-    try:
-      with np.load(path) as f:
-        return {int(k.split("_")[1]): f[k] for k in f.files}
-    except (OSError, ValueError, IndexError):
-      return {}          # an unreadable file only loses the old snapshots
-
-  def _snapshot(self, state) -> None:
-    step = int(state.step)
-    self.snapshots[step] = np.asarray(self.sample(state.params, state.extra,
-                                                  self.fixed_noise))
-    path = self._snapshot_path()
-    if path and os.path.isdir(self.workdir):
-      tmp = path + ".tmp.npz"
-      np.savez(tmp, **{f"step_{k}": v for k, v in self.snapshots.items()})
-      os.replace(tmp, path)
-
-  def floor(self, test_images) -> dict:
-    """FID/KID of the real training split against the real test split."""
+  def floor(self, train_images, test_images) -> dict:
+    """FID/KID of the real training split against the real test split
+    (computed once: it does not depend on the generator)."""
     if self._floor is None:
-      train, _ = common.training_images(self.config)
       clf = self.classifier()
-      f_train, f_test = clf.features(train), clf.features(test_images)
+      f_train, f_test = clf.features(train_images), clf.features(test_images)
       kid_mean, _ = fid_lib.kid(f_train, f_test, subset_size=KID_SUBSET)
       self._floor = {"fid_floor": fid_lib.fid(f_train, f_test),
                      "kid_floor": kid_mean}
@@ -106,61 +111,75 @@ class Evaluator:
 
   # -- the method contract ---------------------------------------------------
 
-  def evaluate(self, state, images, labels, key, *, full=True) -> dict:
-    del labels
-    self._snapshot(state)
-    if not self.has_fid:
-      return {}
-    clf = self.classifier()
-    generated = self.generate(state, key, self.g.fid_samples)
-    f_gen, f_test = clf.features(generated), clf.features(images)
-    kid_mean, kid_std = fid_lib.kid(f_gen, f_test, subset_size=KID_SUBSET)
-    metrics = {"fid": fid_lib.fid(f_gen, f_test), "kid": kid_mean,
-               "kid_std": kid_std}
-    if full:
-      self._final = (int(state.step), metrics["fid"])
+  def evaluate(self, state, data, key, *, full=True):
+    test = data.split("test")
+    images = test["image"]
+    fid_key, sample_key, interp_key = jax.random.split(key, 3)
+    metrics = {}
+    if self.has_fid:
+      clf = self.classifier()
+      generated = self.generate(state, fid_key, self.g.fid_samples)
+      f_gen, f_test = clf.features(generated), clf.features(images)
+      kid_mean, kid_std = fid_lib.kid(f_gen, f_test, subset_size=KID_SUBSET)
+      metrics = {"fid": fid_lib.fid(f_gen, f_test), "kid": kid_mean,
+                 "kid_std": kid_std}
+    if not full:
+      return metrics, {}
+    snapshots = snapshots_of(state)
+    snapshots[int(state.step)] = np.asarray(self.sample(
+        state.params, state.extra, fixed_noise(self.g.noise_dim)))
+    outputs = {"step": int(state.step),
+               "samples": self.generate(state, sample_key, 64),
+               "snapshots": snapshots,
+               "interpolations": self.interpolations(state, interp_key)}
+    if self.has_fid:
       counts = np.bincount(clf.predict(generated),
                            minlength=feature_classifier.NUM_CLASSES)
-      self._class_counts = counts
       share = counts / counts.sum()
-      metrics.update(self.floor(images))
+      metrics.update(self.floor(data.split("train")["image"], images))
       metrics["classifier_test_accuracy"] = clf.test_accuracy
       metrics["classes_covered"] = int(np.sum(share >= 0.01))
       metrics["class_share_max"] = float(share.max())
       metrics.update({f"class_share_{d}": float(share[d])
                       for d in range(len(share))})
-    return metrics
+      outputs.update(class_counts=counts, fid=metrics["fid"],
+                     fid_floor=metrics["fid_floor"])
+      if "label" in test:
+        outputs["real_counts"] = np.bincount(
+            np.asarray(test["label"]), minlength=feature_classifier.NUM_CLASSES)
+    return metrics, outputs
 
-  def figures(self, state, images, labels, key, outdir) -> dict:
-    k_samples, k_interp = jax.random.split(key)
-    paths = {"samples": viz.samples(
-        self.generate(state, k_samples, 64), os.path.join(outdir,
-                                                          "samples.png"),
-        title="Generated samples")}
-    if self.snapshots:
-      paths["samples_during_training"] = gan_viz.samples_during_training(
-          self.snapshots, os.path.join(outdir, "samples_during_training.png"))
-    records = read_metrics(os.path.dirname(os.path.abspath(outdir)))
-    if records:
-      paths["fid_and_losses"] = gan_viz.fid_and_losses(
-          records, os.path.join(outdir, "fid_and_losses.png"),
-          floor=self._floor["fid_floor"] if self._floor else None,
-          final=self._final)
-    ends = jax.random.normal(k_interp, (2, 6, self.g.noise_dim))
+  def interpolations(self, state, key) -> np.ndarray:
+    """`[6, 10, H, W, C]`: the generator along straight lines in noise."""
+    ends = jax.random.normal(key, (2, 6, self.g.noise_dim))
     t = np.linspace(0.0, 1.0, 10)[None, :, None]
     z = (1 - t) * ends[0][:, None] + t * ends[1][:, None]     # [6, 10, Z]
     frames = map_batches(
         lambda zz: self.sample(state.params, state.extra, zz),
         np.asarray(z.reshape(60, -1)), batch_size=60)
+    return frames.reshape((6, 10) + frames.shape[1:])
+
+  @staticmethod
+  def figures(outputs, outdir) -> dict:
+    path = lambda name: os.path.join(outdir, f"{name}.png")
+    paths = {"samples": viz.samples(outputs["samples"], path("samples"),
+                                    title="Generated samples"),
+             "samples_during_training": gan_viz.samples_during_training(
+                 outputs["snapshots"], path("samples_during_training"))}
+    records = outputs.get("history") or []
+    if records:
+      final = ((outputs["step"], outputs["fid"]) if "fid" in outputs
+               else None)
+      paths["fid_and_losses"] = gan_viz.fid_and_losses(
+          records, path("fid_and_losses"), floor=outputs.get("fid_floor"),
+          final=final)
     paths["interpolations"] = viz.interpolations(
-        frames.reshape((6, 10) + frames.shape[1:]),
-        os.path.join(outdir, "interpolations.png"),
+        outputs["interpolations"], path("interpolations"),
         title="Generator along straight lines in noise space")
-    if self._class_counts is not None:
+    if "class_counts" in outputs:
       paths["class_histogram"] = gan_viz.class_histogram(
-          self._class_counts,
-          np.bincount(np.asarray(labels), minlength=10) if labels is not None
-          else None, os.path.join(outdir, "class_histogram.png"))
+          outputs["class_counts"], outputs.get("real_counts"),
+          path("class_histogram"))
     return paths
 
   def report_notes(self, results: dict) -> list:

@@ -3,7 +3,7 @@
 Pathak et al. (2016), "Context Encoders: Feature Learning by Inpainting",
 arXiv:1604.07379. Every step removes a region of each training image
 (`config.inpaint.mask`: "centre" square, random "squares" or random
-"pixels"; `ops/masks.py`) and trains an encoder-decoder to fill it
+"pixels"; `ops/masks.py`; config: `configs/inpainting.py`) and trains an encoder-decoder to fill it
 (`models/inpainting.py`). The loss is the squared error on the hole,
 per hole pixel (plus `known_weight` times that on the known pixels), and
 with `adversarial_weight > 0` also an adversarial generator loss
@@ -31,14 +31,14 @@ import ml_collections
 import numpy as np
 import optax
 
-from unsup_jax.errors import UserError
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.losses import adversarial, reconstruction
-from unsup_jax.methods import base, common
+from unsup_jax.methods import common
 from unsup_jax.models.inpainting import (ContextEncoder, Discriminator,
                                          context_input)
 from unsup_jax.ops import masks
 from unsup_jax.training import optim, state as state_lib, step as step_lib
+from unsup_jax.training.contract import Method, Phase
 from unsup_jax.viz import inpainting as viz_inpainting
 
 GROUPS = ("generator", "discriminator")
@@ -64,24 +64,6 @@ def hole_loss(x: jax.Array, out: jax.Array, mask: jax.Array, *,
   return hole + known_weight * known, dict(loss_hole=hole, loss_known=known)
 
 
-# The Wasserstein critic needs a Lipschitz constraint (a gradient penalty)
-# that this context encoder's discriminator step does not apply.
-ADVERSARIAL_LOSSES = ("minimax", "non_saturating", "hinge", "least_squares")
-
-
-def _check(ic: ml_collections.ConfigDict) -> None:
-  if ic.mask not in masks.KINDS:
-    raise UserError(f"config.inpaint.mask {ic.mask!r} is unknown; choose one "
-                    f"of {', '.join(masks.KINDS)}")
-  for name in ("adversarial_weight", "known_weight"):
-    if ic[name] < 0:
-      raise UserError(f"config.inpaint.{name} must be >= 0, got {ic[name]!r}")
-  if ic.adversarial_loss not in ADVERSARIAL_LOSSES:
-    raise UserError(f"config.inpaint.adversarial_loss {ic.adversarial_loss!r} "
-                    f"is not supported; choose one of "
-                    f"{', '.join(ADVERSARIAL_LOSSES)}")
-
-
 def optimizer(config: ml_collections.ConfigDict, *,
               train_discriminator: bool) -> optax.GradientTransformation:
   """`config.optim` on each network separately (one optax transform)."""
@@ -93,18 +75,17 @@ def optimizer(config: ml_collections.ConfigDict, *,
   return optax.multi_transform(transforms, labels)
 
 
-def build(config: ml_collections.ConfigDict,
-          image_shape: tuple[int, int, int]) -> base.Method:
-  """The inpainting method for images of `image_shape`."""
-  m, ic = config.model, config.inpaint
-  _check(ic)
+def build(config: ml_collections.ConfigDict, spec) -> Method:
+  """The inpainting method for the images of `spec`."""
+  ic = config.inpaint
+  image_shape = spec.image_shape
   generator = ContextEncoder(image_shape=tuple(image_shape),
-                             encoder_channels=tuple(m.encoder_hidden),
-                             bottleneck=m.latent_dim,
-                             decoder_channels=tuple(m.decoder_hidden))
+                             encoder_channels=tuple(ic.encoder_channels),
+                             bottleneck=ic.bottleneck,
+                             decoder_channels=tuple(ic.decoder_channels))
   discriminator = Discriminator(channels=tuple(ic.disc_channels))
   adversarial_on = ic.adversarial_weight > 0
-  adv = adversarial.get(ic.adversarial_loss, ADVERSARIAL_LOSSES)
+  adv = adversarial.get(ic.adversarial_loss)
   tx = optimizer(config, train_discriminator=adversarial_on)
   make_mask = functools.partial(masks.make_mask, kind=ic.mask, size=ic.size,
                                 count=ic.count, fraction=ic.fraction)
@@ -174,31 +155,35 @@ def build(config: ml_collections.ConfigDict,
   def test_masks(images):
     return np.asarray(make_mask(jax.random.key(ic.eval_seed), images.shape))
 
-  def evaluate(state, images, labels, key, *, full=True):
-    del labels, key, full
+  def evaluate(state, data, key, *, full=True):
+    del key
+    images = data.split("test")["image"]
+    mask = test_masks(images)
     out = map_batches(
         functools.partial(eval_batch, state.params, state.extra["mean_image"]),
-        images, test_masks(images), batch_size=config.eval.batch_size)
+        images, mask, batch_size=config.eval.batch_size)
     hole, mean_fill = float(np.mean(out["hole"])), float(np.mean(
         out["mean_fill"]))
-    return {"hole_mse": hole, "hole_mse_mean_fill": mean_fill,
-            "hole_mse_zero_fill": float(np.mean(out["zero_fill"])),
-            "hole_mse_ratio_mean_fill": hole / max(mean_fill, 1e-12),
-            "known_mse": float(np.mean(out["known"])),
-            "mse": float(np.mean(out["mse"]))}
-
-  def figures(state, images, labels, key, outdir):
-    del labels, key
-    shown = images[:common.NUM_SHOWN]
-    mask = test_masks(images)[:common.NUM_SHOWN]
+    metrics = {"hole_mse": hole, "hole_mse_mean_fill": mean_fill,
+               "hole_mse_zero_fill": float(np.mean(out["zero_fill"])),
+               "hole_mse_ratio_mean_fill": hole / max(mean_fill, 1e-12),
+               "known_mse": float(np.mean(out["known"])),
+               "mse": float(np.mean(out["mse"]))}
+    if not full:
+      return metrics, {}
+    n = common.NUM_SHOWN
+    shown, mask = images[:n], mask[:n]
     mean_image = np.asarray(state.extra["mean_image"])
-    filled = np.asarray(eval_batch(state.params, mean_image, shown,
-                                   mask)["filled"])
-    mean_filled = np.asarray(masks.composite(shown, mean_image, mask))
+    return metrics, {
+        "masked": viz_inpainting.show_hole(shown, mask),
+        "filled": out["filled"][:n], "shown": shown,
+        "mean_filled": np.asarray(masks.composite(shown, mean_image, mask))}
+
+  def figures(outputs, outdir):
     path = os.path.join(outdir, "inpainting.png")
     return {"inpainting": viz_inpainting.inpainting_triplets(
-        viz_inpainting.show_hole(shown, mask), filled, shown, path,
-        extra_rows=[("mean fill", mean_filled)],
+        outputs["masked"], outputs["filled"], outputs["shown"], path,
+        extra_rows=[("mean fill", outputs["mean_filled"])],
         title=f"Inpainting ({ic.mask} masks of the test set)")}
 
   def report_notes(results):
@@ -211,7 +196,9 @@ def build(config: ml_collections.ConfigDict,
               if k in results]
     return ["\n".join(lines)]
 
-  fingerprint = {"method": "inpainting", "model": m.to_dict(),
-                 "inpaint": ic.to_dict(), "image_shape": list(image_shape)}
-  return base.Method(init, train_step, evaluate, figures, fingerprint,
-                     report_notes=report_notes)
+  fingerprint = {"method": "inpainting", "inpaint": ic.to_dict(),
+                 "image_shape": list(image_shape)}
+  return Method(init=init,
+                phases=(Phase("train", config.train.num_steps, train_step),),
+                evaluate=evaluate, figures=figures, fingerprint=fingerprint,
+                report_notes=report_notes)

@@ -11,7 +11,8 @@ has the query's label. PCA hashing and random-hyperplane LSH (Charikar 2002)
 with as many bits are the baselines. Maths: `models/hashing.py`,
 `eval/retrieval.py`.
 
-Config (`config.hashing`): bits, code_mode, noise_std, k (of precision@k).
+Config (`configs/semantic_hashing.py`, section `hashing`): the networks,
+bits, code_mode, noise_std, k (of precision@k).
 """
 
 import functools
@@ -21,57 +22,33 @@ import jax
 import ml_collections
 import numpy as np
 
-from unsup_jax.data import iterators, sources
 from unsup_jax.errors import UserError
 from unsup_jax.eval import retrieval
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.losses import reconstruction
-from unsup_jax.methods import base, common
+from unsup_jax.methods import common
 from unsup_jax.models import hashing
 from unsup_jax.models.hashing import HashingAutoencoder
 from unsup_jax.ops import distributions
 from unsup_jax.training import optim, state as state_lib, step as step_lib
+from unsup_jax.training.contract import Method, Phase
 from unsup_jax.viz import figures as viz
 from unsup_jax.viz import retrieval as viz_retrieval
 
-DATABASE_BINARIZATION_SEED = 4321  # database bits when data.binarize != none
 LSH_STREAM = 7                     # fold_in(key(seed), .) keys the LSH planes
 NUM_QUERIES_SHOWN = 8
 NUM_RETRIEVED_SHOWN = 10
 SATURATION = 0.1                   # a code unit within this of 0 or 1 is "binary"
 
 
-def _check(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-  """The `config.hashing` section, checked."""
-  if "hashing" not in config:
-    raise UserError("semantic_hashing needs config.hashing (bits, code_mode, "
-                    "noise_std, k); see experiments/semantic_hashing_mnist.py")
-  h = config.hashing
-  if h.code_mode not in hashing.CODE_MODES:
-    raise UserError(f"config.hashing.code_mode {h.code_mode!r} is unknown; "
-                    f"choose one of {', '.join(hashing.CODE_MODES)}")
-  for name in ("bits", "k"):
-    if isinstance(h[name], bool) or not isinstance(h[name], int) or h[name] < 1:
-      raise UserError(f"config.hashing.{name} must be a positive integer, "
-                      f"got {h[name]!r}")
-  if h.noise_std < 0:
-    raise UserError(f"config.hashing.noise_std must be >= 0, got "
-                    f"{h.noise_std!r}")
-  common.check_likelihood(config.model.likelihood, ("bce",))
-  return h
-
-
-def _database(config: ml_collections.ConfigDict):
-  """The training images and labels: the database the test queries search."""
-  data = sources.load(config.data.name, data_dir=config.data.data_dir or None,
-                      num_train=config.data.num_train or None,
-                      num_test=config.data.num_test or None)
-  images = data.train_images
-  if config.data.binarize != "none":
-    images = iterators.binarize_static(images, DATABASE_BINARIZATION_SEED)
-  if np.all(data.train_labels < 0):
+def database(config: ml_collections.ConfigDict, data):
+  """The training images and labels of the evaluation view: the database
+  the test queries search."""
+  train = data.split("train")
+  if "label" not in train:
     raise UserError(f"semantic_hashing is evaluated by label retrieval; "
                     f"dataset {config.data.name!r} has no labels")
+  images, labels = train["image"], np.asarray(train["label"])
   if config.hashing.k > len(images):
     raise UserError(f"config.hashing.k={config.hashing.k} exceeds the "
                     f"{len(images)} database (training) images")
@@ -80,17 +57,15 @@ def _database(config: ml_collections.ConfigDict):
     raise UserError(f"config.hashing.bits={config.hashing.bits} exceeds "
                     f"{max_bits}, the most principal components (PCA baseline)"
                     " of these training images")
-  return images, np.asarray(data.train_labels)
+  return images, labels
 
 
-def build(config: ml_collections.ConfigDict,
-          image_shape: tuple[int, int, int]) -> base.Method:
-  """The semantic hashing method for images of `image_shape`."""
-  h = _check(config)
-  m = config.model
-  db_images, db_labels = _database(config)
-  model = HashingAutoencoder(kind=m.kind, encoder_hidden=tuple(m.encoder_hidden),
-                             decoder_hidden=tuple(m.decoder_hidden),
+def build(config: ml_collections.ConfigDict, spec) -> Method:
+  """The semantic hashing method for the images of `spec`."""
+  h = config.hashing
+  image_shape = spec.image_shape
+  model = HashingAutoencoder(kind=h.kind, encoder_hidden=tuple(h.encoder_hidden),
+                             decoder_hidden=tuple(h.decoder_hidden),
                              bits=h.bits, image_shape=image_shape)
   tx = optim.build(config)
   apply = lambda params, *a, method: model.apply({"params": params}, *a,
@@ -140,7 +115,7 @@ def build(config: ml_collections.ConfigDict,
 
   cache = {}
 
-  def baselines(images):
+  def baselines(db_images, images):
     """`{"pca", "lsh"}: (database codes, query codes)` of as many bits.
 
     They do not depend on the state: computed once per set of query images
@@ -157,18 +132,20 @@ def build(config: ml_collections.ConfigDict,
         "pca": (pca[:n], pca[n:]), "lsh": (lsh[:n], lsh[n:])})
     return cache["codes"]
 
-  def distances(state, images):
-    """`{code type: [Q, N] Hamming distances}` and the test outputs."""
+  def evaluate(state, data, key, *, full=True):
+    del key
+    db_images, db_labels = database(config, data)
+    test = data.split("test")
+    images = test["image"]
+    if "label" not in test:
+      raise UserError("semantic_hashing is evaluated by label retrieval; "
+                      "the test split has no labels")
+    labels = np.asarray(test["label"])
     out = encode_all(state.params, images)
     db_bits = encode_all(state.params, db_images)["bits"]
     dists = {"learned": retrieval.hamming_distances(out["bits"], db_bits)}
-    return dists, out
-
-  def evaluate(state, images, labels, key, *, full=True):
-    del key
-    dists, out = distances(state, images)
     if full:
-      for name, (db, q) in baselines(images).items():
+      for name, (db, q) in baselines(db_images, images).items():
         dists[name] = retrieval.hamming_distances(q, db)
     metrics = {"loss_rec": float(np.mean(out["rec"])),
                "mse": float(np.mean(out["mse"])),
@@ -180,14 +157,8 @@ def build(config: ml_collections.ConfigDict,
           dist, labels, db_labels, k)
       metrics[f"{prefix}map"] = retrieval.mean_average_precision(
           dist, labels, db_labels)
-    return metrics
-
-  def figures(state, images, labels, key, outdir):
-    del key
-    path = lambda name: os.path.join(outdir, f"{name}.png")
-    dists, out = distances(state, images)
-    for name, (db, q) in baselines(images).items():
-      dists[name] = retrieval.hamming_distances(q, db)
+    if not full:
+      return metrics, {}
     decode = jax.jit(lambda c: jax.nn.sigmoid(apply(
         state.params, c, method=HashingAutoencoder.decode)))
     codes = out["bits"].astype(np.float32)
@@ -200,21 +171,30 @@ def build(config: ml_collections.ConfigDict,
     order = np.argsort(dists["learned"][:shown], axis=1,
                        kind="stable")[:, :NUM_RETRIEVED_SHOWN]
     n = common.NUM_SHOWN
+    return metrics, {
+        "shown": images[:n], "recons": np.asarray(decode(codes[:n])),
+        "interpolations": common.interpolation_grid(codes, decode),
+        "prob": out["prob"], "labels": labels, "curves": curves,
+        "queries": images[:shown], "retrieved": db_images[order],
+        "relevant": db_labels[order] == labels[:shown, None],
+        "database_size": len(db_images)}
+
+  def figures(outputs, outdir):
+    path = lambda name: os.path.join(outdir, f"{name}.png")
     return {
         "reconstructions": viz.reconstructions(
-            images[:n], np.asarray(decode(codes[:n])), path("reconstructions"),
+            outputs["shown"], outputs["recons"], path("reconstructions"),
             title="Reconstructions from the binary codes"),
         "interpolations": viz.interpolations(
-            common.interpolation_grid(codes, decode), path("interpolations"),
+            outputs["interpolations"], path("interpolations"),
             title="Interpolations between binary codes"),
         "latent_space": viz.latent_scatter(
-            out["prob"], labels, path("latent_space"),
+            outputs["prob"], outputs["labels"], path("latent_space"),
             title="Code probabilities sigmoid(logits)"),
         "precision_recall": viz_retrieval.precision_recall_curves(
-            curves, path("precision_recall")),
+            outputs["curves"], path("precision_recall")),
         "retrieval": viz_retrieval.retrieval_examples(
-            images[:shown], db_images[order],
-            db_labels[order] == np.asarray(labels[:shown])[:, None],
+            outputs["queries"], outputs["retrieved"], outputs["relevant"],
             path("retrieval")),
     }
 
@@ -226,11 +206,13 @@ def build(config: ml_collections.ConfigDict,
                     results.get(f"test_{prefix}map"))
       if p is not None and mean_ap is not None:
         rows.append(f"| {name} | {p:.4f} | {mean_ap:.4f} |")
-    return [f"Retrieval of the {len(db_images)} training images by the test "
-            f"images, Hamming ranking of {h.bits}-bit codes (ties by index), "
-            "relevant = same label:\n\n" + "\n".join(rows)]
+    return [f"Retrieval of the training images by the test images, Hamming "
+            f"ranking of {h.bits}-bit codes (ties by index), relevant = same "
+            "label:\n\n" + "\n".join(rows)]
 
-  fingerprint = {"method": "semantic_hashing", "model": m.to_dict(),
-                 "hashing": h.to_dict(), "image_shape": list(image_shape)}
-  return base.Method(init, train_step, evaluate, figures, fingerprint,
-                     report_notes=report_notes)
+  fingerprint = {"method": "semantic_hashing", "hashing": h.to_dict(),
+                 "image_shape": list(image_shape)}
+  return Method(init=init,
+                phases=(Phase("train", config.train.num_steps, train_step),),
+                evaluate=evaluate, figures=figures, fingerprint=fingerprint,
+                report_notes=report_notes)

@@ -3,10 +3,12 @@
 Phase "train" (`train.num_steps`): the autoencoder learns by reconstruction
 MSE plus the commitment loss beta ||z_e - sg[e]||^2 (van den Oord et al.
 2017, arXiv:1711.00937, Eq. 3); the codebooks are exponential moving averages
-of the encoder outputs assigned to them (Appendix A.1), started by k-means
-on the first batch and with unused codes restarted from encoder outputs
-(`ops/quantize.py`). `vq.levels = 2` gives VQ-VAE-2's top and bottom code
-maps (Razavi et al. 2019, arXiv:1906.00446).
+of the encoder outputs assigned to them (Appendix A.1), with unused codes
+restarted from encoder outputs (`ops/quantize.py`). Before it, the
+whole-data phase "kmeans" (`vq.kmeans_iters > 0`) starts each codebook at
+the k-means centres of encoder outputs drawn from the encoded training set.
+`vq.levels = 2` gives VQ-VAE-2's top and bottom code maps (Razavi et al.
+2019, arXiv:1906.00446). Config: `configs/vqvae.py`.
 
 Phase "prior" (`prior.num_steps`): the autoencoder is frozen; a gated
 PixelCNN (van den Oord et al. 2016, arXiv:1606.05328) learns the codes of the
@@ -35,76 +37,27 @@ import optax
 from unsup_jax.errors import UserError
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.losses import categorical, vq
-from unsup_jax.methods import base, common
+from unsup_jax.methods import common
 from unsup_jax.viz import vqvae as vqvae_figures
 from unsup_jax.models.vqvae import VQVAE
 from unsup_jax.nn import pixelcnn
 from unsup_jax.ops import distributions, quantize
 from unsup_jax.training import optim, step as step_lib
+from unsup_jax.training.contract import Hook, Method, Phase
 from unsup_jax.training.state import TrainState
 
 LEVEL_NAMES = ("bottom", "top")
 ERROR_DECAY = 0.99
 
 
-def add_config(c: ml_collections.ConfigDict, *,
-               levels: int = 1) -> ml_collections.ConfigDict:
-  """Adds the `vq` and `prior` sections (defaults sized for 28x28 digits)."""
-  c.method = "vqvae"
-  c.vq = ml_collections.ConfigDict()
-  c.vq.levels = levels           # 1: VQ-VAE; 2: VQ-VAE-2 (top + bottom)
-  c.vq.num_codes = 128           # K, per level
-  c.vq.embedding_dim = 16        # D
-  c.vq.hidden = 64               # encoder/decoder channels
-  c.vq.residual_hidden = 32
-  c.vq.num_residual = 2
-  c.vq.num_down = 2              # stride-2 convs to the bottom map (28 -> 7)
-  c.vq.commitment = 0.25         # beta
-  c.vq.decay = 0.99              # EMA codebook
-  c.vq.epsilon = 1e-5            # Laplace smoothing of the EMA counts
-  c.vq.kmeans_iters = 10         # k-means start on the first batch; 0 = off
-  c.vq.restart_after = 100       # restart codes unused this many steps; 0 = off
-  c.prior = ml_collections.ConfigDict()
-  c.prior.num_steps = 2000       # second phase; 0 = no prior
-  c.prior.channels = 32
-  c.prior.num_layers = 6
-  c.prior.kernel_size = 3
-  c.prior.learning_rate = 1e-3
-  c.prior.temperature = 1.0
-  c.prior.num_samples = 64
-  c.eval.probe_labels = ()
-  return c
-
-
-def _check(config: ml_collections.ConfigDict, image_shape) -> None:
+def build(config: ml_collections.ConfigDict, spec) -> Method:
+  """The VQ-VAE method (`config.vq.levels` 1 or 2) for the images of `spec`."""
   v, p = config.vq, config.prior
-  if v.levels not in (1, 2):
-    raise UserError(f"config.vq.levels must be 1 or 2, got {v.levels!r}")
-  for name in ("num_codes", "embedding_dim", "hidden", "residual_hidden",
-               "num_down"):
-    if v[name] < 1:
-      raise UserError(f"config.vq.{name} must be >= 1, got {v[name]!r}")
-  if v.num_codes < 2:
-    raise UserError(f"config.vq.num_codes must be >= 2, got {v.num_codes}")
-  if not 0 < v.decay < 1:
-    raise UserError(f"config.vq.decay must be in (0, 1), got {v.decay!r}")
-  if v.restart_after < 0 or v.commitment < 0 or p.num_steps < 0:
-    raise UserError("config.vq.restart_after, config.vq.commitment and "
-                    "config.prior.num_steps must be >= 0")
+  image_shape = spec.image_shape
   if min(image_shape[:2]) < 2 ** (v.num_down + v.levels - 1):
     raise UserError(f"images of {image_shape[0]}x{image_shape[1]} are too "
                     f"small for {v.num_down} downsamplings and {v.levels} "
                     f"levels; lower config.vq.num_down")
-  if p.kernel_size < 1 or p.kernel_size % 2 == 0:
-    raise UserError(f"config.prior.kernel_size must be odd, got "
-                    f"{p.kernel_size}")
-
-
-def build(config: ml_collections.ConfigDict,
-          image_shape: tuple[int, int, int]) -> base.Method:
-  """The VQ-VAE method (`config.vq.levels` 1 or 2) for `image_shape`."""
-  _check(config, image_shape)
-  v, p = config.vq, config.prior
   levels = v.levels
   model = VQVAE(image_shape=image_shape, levels=levels, hidden=v.hidden,
                 residual_hidden=v.residual_hidden,
@@ -197,9 +150,8 @@ def build(config: ml_collections.ConfigDict,
       z = jax.lax.stop_gradient(level["z"]).reshape(-1, v.embedding_dim)
       new_books.append(quantize.update_codebook(
           cb, jax.random.fold_in(key, i), z, level["indices"].reshape(-1),
-          initialise=(state.step == 0) & (v.kmeans_iters > 0),
-          decay=v.decay, epsilon=v.epsilon, kmeans_iters=v.kmeans_iters,
-          restart_after=v.restart_after, axis_name=axis_name))
+          decay=v.decay, epsilon=v.epsilon, restart_after=v.restart_after,
+          axis_name=axis_name))
       usage = global_usage(level["indices"], axis_name)
       metrics[f"perplexity_{LEVEL_NAMES[i]}"] = quantize.perplexity(usage)
       metrics[f"codes_used_{LEVEL_NAMES[i]}"] = jnp.sum(usage > 0).astype(
@@ -251,8 +203,8 @@ def build(config: ml_collections.ConfigDict,
                 rec_nats=rec_nats, prior_nats=prior_nats, indices=indices,
                 recon=recon)
 
-  def evaluate(state, images, labels, key, *, full=True):
-    del labels, key
+  def evaluate(state, data, key, *, full=True):
+    images = data.split("test")["image"]
     out = map_batches(lambda x: eval_batch(state.params, state.extra, x),
                       images, batch_size=config.eval.batch_size)
     metrics = {"mse": float(np.mean(out["mse"]))}
@@ -263,7 +215,7 @@ def build(config: ml_collections.ConfigDict,
       metrics[f"perplexity_{name}"] = float(quantize.perplexity(usage))
       metrics[f"dead_codes_{name}"] = int(np.sum(usage == 0))
     if not full:
-      return metrics
+      return metrics, {}
     to_bits = 1.0 / (num_dims * math.log(2))
     rec = float(np.mean(out["rec_nats"]))
     metrics["rec_bits_per_dim"] = rec * to_bits
@@ -278,7 +230,14 @@ def build(config: ml_collections.ConfigDict,
     metrics["uniform_bits_per_code"] = math.log2(v.num_codes)
     metrics["decoder_scale_mean"] = float(np.mean(np.exp(
         decoder_log_scale(state.extra))))
-    return metrics
+    shown = common.NUM_SHOWN * 2
+    outputs = {"images": images[:shown], "recons": out["recon"][:shown],
+               "indices": [i[:shown] for i in out["indices"]],
+               "all_indices": out["indices"]}
+    if p.num_steps > 0 and int(state.step) > config.train.num_steps:
+      outputs["samples"] = np.asarray(
+          sample(state.params, state.extra, key, p.num_samples)[0])
+    return metrics, outputs
 
   @functools.partial(jax.jit, static_argnames="num")
   def sample(params, extra, key, num):
@@ -296,19 +255,37 @@ def build(config: ml_collections.ConfigDict,
     indices = [bottom] if levels == 1 else [bottom, top]
     return decode_indices(params, extra, indices), indices
 
-  def figures(state, images, labels, key, outdir):
-    del labels
-    shown = common.NUM_SHOWN * 2
-    out = map_batches(lambda x: eval_batch(state.params, state.extra, x),
+  def kmeans_start(state, data, key):
+    """The whole-data phase before training: each codebook (top first, as
+    the bottom encoder reads the quantised top) becomes the k-means centres
+    of `vq.kmeans_points` encoder outputs drawn from the encoded training
+    split, its counts scaled to one training batch."""
+    images = data.split("train")["image"]
+    books = list(state.extra["codebooks"])
+    batch_points = config.data.batch_size * math.prod(code_shapes[0])
+    for i in reversed(range(levels)):
+      extra = dict(state.extra, codebooks=books)
+      z = map_batches(lambda x: encode(state.params, extra, x)[i]["z"],
                       images, batch_size=config.eval.batch_size)
-    samples = None
-    if p.num_steps > 0 and int(state.step) > config.train.num_steps:
-      samples = sample(state.params, state.extra, key, p.num_samples)[0]
+      z = z.reshape(-1, v.embedding_dim)
+      pick_key, fit_key = jax.random.split(jax.random.fold_in(key, i))
+      rows = jax.random.choice(pick_key, len(z), (min(v.kmeans_points,
+                                                      len(z)),),
+                               replace=False)
+      z = jnp.asarray(z)[rows]
+      scale = (batch_points if i == 0 else
+               config.data.batch_size * math.prod(code_shapes[i])) / len(z)
+      books[i] = jax.device_get(jax.jit(functools.partial(
+          quantize.kmeans_codebook, num_codes=v.num_codes,
+          iters=v.kmeans_iters, count_scale=scale))(fit_key, z))
+    return state.replace(extra=dict(state.extra, codebooks=books))
+
+  def figures(outputs, outdir):
     return vqvae_figures.make(
-        outdir, images=images[:shown], recons=out["recon"][:shown],
-        indices=[i[:shown] for i in out["indices"]],
-        all_indices=out["indices"], num_codes=v.num_codes,
-        level_names=LEVEL_NAMES[:levels], samples=samples)
+        outdir, images=outputs["images"], recons=outputs["recons"],
+        indices=outputs["indices"], all_indices=outputs["all_indices"],
+        num_codes=v.num_codes, level_names=LEVEL_NAMES[:levels],
+        samples=outputs.get("samples"), history=outputs.get("history", []))
 
   fingerprint = dict(
       method="vqvae", image_shape=list(image_shape),
@@ -316,9 +293,11 @@ def build(config: ml_collections.ConfigDict,
                             "num_residual", "embedding_dim", "num_codes",
                             "num_down")},
       prior={f: p[f] for f in ("channels", "num_layers", "kernel_size")})
-  phases = [base.Phase("train", config.train.num_steps, vq_step)]
+  phases = [Phase("train", config.train.num_steps, vq_step)]
+  if v.kmeans_iters > 0:
+    phases.insert(0, Hook("kmeans", kmeans_start))
   if p.num_steps > 0:
-    phases.append(base.Phase("prior", p.num_steps, prior_step))
+    phases.append(Phase("prior", p.num_steps, prior_step))
   def report_notes(results):
     if "test_rec_bits_per_dim" not in results:
       return []
@@ -339,5 +318,6 @@ def build(config: ml_collections.ConfigDict,
       lines[0] += "; no prior was trained (`prior.num_steps = 0`)."
     return lines
 
-  return base.Method(init, vq_step, evaluate, figures, fingerprint,
-                     report_notes=report_notes, phases=tuple(phases))
+  return Method(init=init, phases=tuple(phases), evaluate=evaluate,
+                figures=figures, fingerprint=fingerprint,
+                report_notes=report_notes)

@@ -139,7 +139,7 @@ def kmeans(key: jax.Array, z: jax.Array, num_codes: int, *,
   distance from the centres chosen so far (Arthur & Vassilvitskii 2007,
   "k-means++: The Advantages of Careful Seeding"); each Lloyd step moves every
   centre to the mean of its assigned points (an empty cluster keeps its
-  centre). Used to initialise a codebook from the first encoder outputs.
+  centre). Used to start a codebook from encoder outputs (`kmeans_codebook`).
 
   Args:
     key: PRNG key.
@@ -198,20 +198,39 @@ def codebook_init(codebook: jax.Array) -> Codebook:
   return Codebook(ema_init(codebook), jnp.zeros(codebook.shape[0], jnp.int32))
 
 
-def update_codebook(state: Codebook, key: jax.Array, z: jax.Array,
-                    indices: jax.Array, *, initialise: jax.Array,
-                    decay: float = 0.99, epsilon: float = 1e-5,
-                    kmeans_iters: int = 10, restart_after: int = 0,
-                    axis_name: str | None = None) -> Codebook:
-  """One training step of an EMA codebook, with k-means start and restarts.
+def kmeans_codebook(key: jax.Array, z: jax.Array, num_codes: int, *,
+                    iters: int = 10, count_scale: float = 1.0) -> Codebook:
+  """A codebook started at the k-means centres of encoder outputs `z`.
 
-  * `initialise` (a traced bool, e.g. `step == 0`): the codebook becomes the
-    k-means centres of this batch's encoder outputs (gathered from every
-    device), with counts equal to the cluster sizes.
-  * Otherwise: the EMA update (`ema_update`), then dead-code restarts: a code
-    unused for `restart_after` steps in a row (0 = never) is re-seeded with
-    a random encoder output of this batch (Dhariwal et al. 2020, "Jukebox",
-    arXiv:2005.00341, Section 2.2), its averages reset to that one point.
+  Args:
+    key: PRNG key.
+    z: `[N, D]` encoder outputs (e.g. a sample of the encoded training set).
+    num_codes: K.
+    iters: Lloyd iterations.
+    count_scale: the EMA counts start at the cluster sizes times this (at
+      least 1 each): e.g. (vectors per training batch) / N, so that the
+      averages start with one batch's weight.
+
+  Returns:
+    The `Codebook`: centres, counts, sums = centres * counts, all in use.
+  """
+  centres = kmeans(key, z, num_codes, iters=iters)
+  counts = jnp.bincount(nearest_code(z, centres), length=num_codes)
+  counts = jnp.maximum(counts.astype(z.dtype) * count_scale, 1.0)
+  return Codebook(EMACodebook(centres, counts, centres * counts[:, None]),
+                  jnp.zeros(num_codes, jnp.int32))
+
+
+def update_codebook(state: Codebook, key: jax.Array, z: jax.Array,
+                    indices: jax.Array, *, decay: float = 0.99,
+                    epsilon: float = 1e-5, restart_after: int = 0,
+                    axis_name: str | None = None) -> Codebook:
+  """One training step of an EMA codebook, with dead-code restarts.
+
+  The EMA update (`ema_update`), then dead-code restarts: a code unused for
+  `restart_after` steps in a row (0 = never) is re-seeded with a random
+  encoder output of this batch (Dhariwal et al. 2020, "Jukebox",
+  arXiv:2005.00341, Section 2.2), its averages reset to that one point.
 
   Every random choice is made from the gathered global batch with a key that
   is the same on every device, so all devices keep the identical codebook
@@ -222,9 +241,7 @@ def update_codebook(state: Codebook, key: jax.Array, z: jax.Array,
     key: PRNG key, identical on every device.
     z: `[N, D]` encoder outputs of the local batch.
     indices: `[N]` their nearest codes (under `state`).
-    initialise: scalar bool.
     decay, epsilon: EMA decay and Laplace smoothing.
-    kmeans_iters: Lloyd iterations of the initialisation.
     restart_after: steps of disuse before a restart; 0 disables restarts.
     axis_name: pmap axis, or None.
 
@@ -232,34 +249,21 @@ def update_codebook(state: Codebook, key: jax.Array, z: jax.Array,
     The new `Codebook`.
   """
   num_codes = state.ema.codebook.shape[0]
+  ema = ema_update(state.ema, z, indices, decay=decay, epsilon=epsilon,
+                   axis_name=axis_name)
+  used = jnp.bincount(indices.reshape(-1), length=num_codes)
+  if axis_name is not None:
+    used = jax.lax.psum(used, axis_name)
+  unused = jnp.where(used > 0, 0, state.unused + 1)
+  if restart_after <= 0:
+    return Codebook(ema, unused)
   pool = z
   if axis_name is not None:
     pool = jax.lax.all_gather(z, axis_name).reshape(-1, z.shape[-1])
-  kmeans_key, restart_key = jax.random.split(key)
-
-  def start():
-    centres = kmeans(kmeans_key, pool, num_codes, iters=kmeans_iters)
-    counts = jnp.bincount(nearest_code(pool, centres),
-                          length=num_codes).astype(z.dtype)
-    counts = jnp.maximum(counts, 1.0)
-    return Codebook(EMACodebook(centres, counts, centres * counts[:, None]),
-                    jnp.zeros(num_codes, jnp.int32))
-
-  def train():
-    ema = ema_update(state.ema, z, indices, decay=decay, epsilon=epsilon,
-                     axis_name=axis_name)
-    used = jnp.bincount(indices.reshape(-1), length=num_codes)
-    if axis_name is not None:
-      used = jax.lax.psum(used, axis_name)
-    unused = jnp.where(used > 0, 0, state.unused + 1)
-    if restart_after <= 0:
-      return Codebook(ema, unused)
-    dead = unused >= restart_after
-    fresh = restart_candidates(restart_key, pool, num_codes)
-    pick = lambda new, old: jnp.where(dead[:, None], new, old)
-    ema = EMACodebook(pick(fresh, ema.codebook),
-                      jnp.where(dead, 1.0, ema.counts),
-                      pick(fresh, ema.sums))
-    return Codebook(ema, jnp.where(dead, 0, unused))
-
-  return jax.lax.cond(initialise, start, train)
+  dead = unused >= restart_after
+  fresh = restart_candidates(key, pool, num_codes)
+  pick = lambda new, old: jnp.where(dead[:, None], new, old)
+  ema = EMACodebook(pick(fresh, ema.codebook),
+                    jnp.where(dead, 1.0, ema.counts),
+                    pick(fresh, ema.sums))
+  return Codebook(ema, jnp.where(dead, 0, unused))

@@ -2,7 +2,8 @@
 
 Each checkpoint is written atomically by orbax (to a temporary directory that
 is renamed when complete) and only the last `keep` are kept. Beside the state
-it stores the data iterator position and a fingerprint of the model (method,
+it stores a JSON record of the run's progress (the data streams' positions,
+the whole-data hooks that have run) and a fingerprint of the model (method,
 model config, parameter shapes), so that a workdir written by another model
 is refused with a clear message rather than loaded wrongly.
 """
@@ -61,14 +62,27 @@ class Checkpointer:
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
 
-  def save(self, state: TrainState, data_state: dict) -> int:
-    """Writes a checkpoint at the state's step (a no-op if it exists)."""
+  def save(self, state: TrainState, progress: dict, *,
+           replace: bool = False) -> int:
+    """Writes a checkpoint at the state's step.
+
+    Args:
+      state: the (host) state.
+      progress: JSON-serialisable record of the run's progress.
+      replace: rewrite a checkpoint of that step if there is one (else that
+        is a no-op): after a whole-data hook, whose result has the step of
+        the checkpoint before it.
+
+    Returns:
+      The step.
+    """
     host = _to_savable(state)
     step = int(host.step)
     if step in self._manager.all_steps():
-      return step
-    meta = {"fingerprint": self.fingerprint, "data": data_state,
-            "step": step}
+      if not replace:
+        return step
+      self._manager.delete(step)
+    meta = dict(progress, fingerprint=self.fingerprint, step=step)
     self._manager.save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(host),
         meta=ocp.args.JsonSave(meta)), force=True)
@@ -76,7 +90,8 @@ class Checkpointer:
     return step
 
   def restore(self, template: TrainState) -> tuple[TrainState, dict]:
-    """Restores the latest checkpoint into the structure of `template`.
+    """Restores the latest checkpoint into the structure of `template`;
+    returns it with its progress record.
 
     Raises:
       UserError: the checkpoint is unreadable or from a different model.
@@ -102,7 +117,7 @@ class Checkpointer:
       raise UserError(f"checkpoint {where} is corrupt or unreadable "
                       f"({type(e).__name__}); move it away to start over or "
                       f"restart from an older one") from e
-    return _from_saved(restored, template), meta["data"]
+    return _from_saved(restored, template), meta
 
   def close(self) -> None:
     self._manager.close()

@@ -1,32 +1,45 @@
-"""The training loop: data -> compiled steps -> checkpoints, logs, report.
+"""The training loop: one for every kind of method.
 
-`run(config, workdir)` is what `launch.py` calls. It validates everything
-before writing anything, resumes from the latest checkpoint in the workdir,
-saves a checkpoint on SIGTERM/SIGINT, skips non-finite updates (stopping
-after `train.max_nonfinite` in a row), and ends with `results.json`, figures
-and `report.md`.
+`train(config, method, data, workdir)` runs a method's phases in order
+(`training/contract.py`): per-batch step phases through their compiled
+programs (`training/program.py`), whole-data hooks on the host. It resumes
+from the latest checkpoint in `workdir`, saves one on SIGTERM/SIGINT, skips
+non-finite updates (stopping at the first log step after
+`train.max_nonfinite` skipped in a row), logs every `train.log_every`
+steps, runs the quick evaluation every `train.eval_every` steps and
+checkpoints every `train.checkpoint_every` steps and after every hook.
+
+Speed: metrics stay on the devices until a log step (the tally of
+`program.py`), the next batch is gathered and sent while the current step
+runs, and with `train.steps_per_call = k` k steps go in one call. Between
+log steps the host only dispatches.
+
+Where each stream stands is a function of the step: a phase consumes one
+batch of each of its streams per step, so a stream's position is the number
+of steps taken so far by the phases that draw it. The checkpoint records it
+beside the state.
 """
 
 import contextlib
+import dataclasses
 import os
 import signal
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import ml_collections
 import numpy as np
 import tqdm
 
-from unsup_jax.data import iterators, sources
 from unsup_jax.errors import UserError
-from unsup_jax.methods import base, registry
-from unsup_jax.training import checkpoint, config as config_lib, parallel
-from unsup_jax.training.logging import MetricsLogger, read_metrics
-from unsup_jax.viz import figures as viz_figures
-from unsup_jax.viz import report as viz_report
+from unsup_jax.training import checkpoint, parallel, program
+from unsup_jax.training.contract import Hook, Method, Phase
+from unsup_jax.training.logging import MetricsLogger
 
-TEST_BINARIZATION_SEED = 1234
+# Keys of hook `i` at step `s`: fold_in(fold_in(fold_in(key(seed),
+# HOOK_STREAM), i), s).
+HOOK_STREAM = 0x400C
 # Metrics logged under their own name in every phase.
 _UNPREFIXED = ("nonfinite_total", "steps_per_sec")
 
@@ -44,6 +57,25 @@ class Diverged(Exception):
   """Too many consecutive non-finite updates."""
 
 
+@dataclasses.dataclass
+class Budget:
+  """Steps this call may still take (tests of interruption): behaves as if
+  SIGTERM arrived once they are spent; shared by a study's sub-runs."""
+  steps: int | None = None
+
+  def spend(self, n: int) -> None:
+    if self.steps is not None:
+      self.steps -= n
+
+
+@dataclasses.dataclass
+class Trained:
+  """What `train` returns: the final host state and this call's training
+  time (seconds, hooks included, quick evaluations excluded)."""
+  state: Any
+  seconds: float
+
+
 def prepare_workdir(workdir: str) -> None:
   if os.path.exists(workdir) and not os.path.isdir(workdir):
     raise UserError(f"--workdir {workdir} exists and is not a directory")
@@ -53,20 +85,8 @@ def prepare_workdir(workdir: str) -> None:
   os.makedirs(workdir, exist_ok=True)
 
 
-def load_data(config: ml_collections.ConfigDict):
-  """The dataset, and the test images as evaluated (binarised if trained so)."""
-  dataset = sources.load(config.data.name,
-                         data_dir=config.data.data_dir or None,
-                         num_train=config.data.num_train or None,
-                         num_test=config.data.num_test or None)
-  test_images = dataset.test_images
-  if config.data.binarize != "none":
-    test_images = iterators.binarize_static(test_images, TEST_BINARIZATION_SEED)
-  return dataset, test_images
-
-
 @contextlib.contextmanager
-def _stop_on_signals(flag: dict):
+def stop_on_signals(flag: dict):
   """Records SIGTERM/SIGINT in `flag` instead of dying mid-step."""
   def handler(signum, _):
     flag["signum"] = signum
@@ -83,191 +103,299 @@ def _stop_on_signals(flag: dict):
       signal.signal(sig, h)
 
 
-class _Run(NamedTuple):
-  method: Any
-  dataset: Any
-  test_images: np.ndarray
-  train_iter: iterators.BatchIterator
-  ckpt: checkpoint.Checkpointer
-  state: Any
-  eval_key: jax.Array
+@dataclasses.dataclass(frozen=True)
+class _Item:
+  """One entry of the schedule: a phase over steps (start, end], or a hook
+  standing at step `start` (== end)."""
+  index: int
+  start: int
+  end: int
+  phase: Phase | None = None
+  hook: Hook | None = None
 
 
-def _setup(config: ml_collections.ConfigDict, workdir: str, method, dataset,
-           test_images) -> _Run:
-  """Iterator and state, restored from the workdir if there."""
-  prepare_workdir(workdir)
-  train_iter = iterators.BatchIterator(
-      dataset.train_images, dataset.train_labels,
-      global_batch_size=config.data.batch_size, seed=config.seed,
-      binarize=config.data.binarize, process_index=jax.process_index(),
-      process_count=jax.process_count())
-  init_key, eval_key = jax.random.split(jax.random.key(config.seed))
-  state = method.init(init_key, train_iter.peek())
-  fingerprint = dict(method.fingerprint,
-                     params=checkpoint.shapes_of(state.params))
-  ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
-                                 keep=config.train.keep_checkpoints,
-                                 fingerprint=fingerprint)
-  if ckpt.latest_step() is not None:
-    state, data_state = ckpt.restore(state)
-    train_iter.restore(data_state)
-  return _Run(method, dataset, test_images, train_iter, ckpt, state, eval_key)
+def schedule(method: Method) -> list[_Item]:
+  """The method's phases with their absolute step ranges."""
+  items, step = [], 0
+  for i, p in enumerate(method.phases):
+    if isinstance(p, Phase):
+      items.append(_Item(i, step, step + p.num_steps, phase=p))
+      step += p.num_steps
+    elif isinstance(p, Hook):
+      items.append(_Item(i, step, step, hook=p))
+    else:
+      raise TypeError(f"a method's phases are Phase or Hook, got {p!r}")
+  return items
 
 
-def load_state(config: ml_collections.ConfigDict, workdir: str):
-  """The latest checkpointed state of the run in `workdir` (e.g. to analyse
-  a trained model in a notebook). Raises UserError if there is none."""
-  config_lib.validate(config)
-  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
-    raise UserError(f"no checkpoints in {workdir}")
-  dataset, test_images = load_data(config)
-  method = registry.build(config, dataset.image_shape, workdir)
-  run_ = _setup(config, workdir, method, dataset, test_images)
-  run_.ckpt.close()
-  return run_.state
+def stream_names(streams) -> tuple[str, ...]:
+  return (streams,) if isinstance(streams, str) else tuple(streams)
 
 
-def run(config: ml_collections.ConfigDict, workdir: str, *,
-        stop_after: int | None = None, progress: bool = True) -> dict:
-  """Trains, evaluates and reports one experiment.
+def positions_at(items: list[_Item], step: int) -> dict[str, int]:
+  """Each stream's position (batches drawn) after `step` steps."""
+  positions = {}
+  for item in items:
+    if item.phase is None:
+      continue
+    done = min(max(step - item.start, 0), item.end - item.start)
+    for name in stream_names(item.phase.streams):
+      positions[name] = positions.get(name, 0) + done
+  return positions
+
+
+class _Feeder:
+  """Gathers a phase's batches by position from its streams' iterators."""
+
+  def __init__(self, iterators: dict, streams, placement):
+    self.iterators, self.streams, self.placement = iterators, streams, placement
+
+  def host_batch(self, positions: dict) -> Any:
+    if isinstance(self.streams, str):
+      return self.iterators[self.streams].batch_at(positions[self.streams])
+    return {n: self.iterators[n].batch_at(positions[n]) for n in self.streams}
+
+  def batches(self, positions: dict, k: int) -> Any:
+    """k consecutive batches from `positions`, placed (stacked when k > 1)."""
+    if k == 1:
+      return self.placement.put_batch(self.host_batch(positions))
+    names = stream_names(self.streams)
+    steps = [self.host_batch({n: positions[n] + i for n in names})
+             for i in range(k)]
+    stacked = jax.tree.map(lambda *xs: np.stack(xs), *steps)
+    return self.placement.put_batch(stacked, stacked=True)
+
+
+def _next_stop(config, step: int, item: _Item, total: int,
+               budget: Budget) -> int:
+  """The next step after `step` at which the loop must look up (log, quick
+  evaluation, checkpoint, periodic hook, end of phase, end of budget)."""
+  t = config.train
+  nxt = [item.end, total]
+  for every in (t.log_every, t.checkpoint_every, t.eval_every):
+    if every:
+      nxt.append((step // every + 1) * every)
+  p = item.phase
+  if p.hook is not None and p.every:
+    nxt.append(item.start + ((step - item.start) // p.every + 1) * p.every)
+  if budget.steps is not None:
+    nxt.append(step + max(budget.steps, 1))
+  return min(nxt)
+
+
+class _Run:
+  """One `train` call: its placement, streams, checkpoints and state."""
+
+  def __init__(self, config, method, data, workdir, budget=None):
+    self.config, self.method, self.data = config, method, data
+    self.budget = budget or Budget()
+    t = config.train
+    self.placement = parallel.Placement(parallel.choose_mode(t.parallel))
+    self.items = schedule(method)
+    self.total = self.items[-1].end if self.items else 0
+    used = list(dict.fromkeys(
+        [n for it in self.items if it.phase
+         for n in stream_names(it.phase.streams)] or ["train"]))
+    for name in used:
+      if name not in data.streams:
+        raise UserError(f"the method draws stream {name!r}, which is not "
+                        f"defined; add config.data.streams.{name}")
+      parallel.check_batch_size(data.streams[name].batch_size,
+                                self.placement.mode, name)
+    self.primary = jax.process_index() == 0
+    self.iterators = {n: data.iterator(n, process_index=jax.process_index(),
+                                       process_count=jax.process_count())
+                      for n in used}
+    self.stream_index = {n: data.stream_index(n) for n in data.streams}
+    first = next((i for i, it in enumerate(self.items) if it.phase), None)
+    self.first_phase = first
+    seed_key = jax.random.key(config.seed)
+    init_key, self.eval_key = jax.random.split(seed_key)
+    self.hook_key = jax.random.fold_in(seed_key, HOOK_STREAM)
+    state = method.init(init_key, self._first_batch())
+    fingerprint = dict(method.fingerprint,
+                       params=checkpoint.shapes_of(state.params))
+    prepare_workdir(workdir)
+    self.ckpt = checkpoint.Checkpointer(
+        os.path.join(workdir, "checkpoints"), keep=t.keep_checkpoints,
+        fingerprint=fingerprint)
+    self.hooks_done = []
+    self.resumed = self.ckpt.latest_step() is not None
+    if self.resumed:
+      state, meta = self.ckpt.restore(state)
+      self.hooks_done = list(meta.get("hooks_done", []))
+    self.state = state
+    self.hook_steps = {it.start for it in self.items if it.hook}
+
+  def _first_batch(self):
+    """The first batch of the first step phase, transformed as its step
+    sees it (what `init` is given)."""
+    streams = next((it.phase.streams for it in self.items if it.phase),
+                   "train")
+    batches = {n: self.iterators[n].batch_at(0) for n in stream_names(streams)}
+    if self.data.transform is not None:
+      batches = jax.tree.map(np.asarray, {
+          n: self.data.transform(self.stream_index[n], b, 0, 0)
+          for n, b in batches.items()})
+    return batches[streams] if isinstance(streams, str) else batches
+
+  def save(self, dstate, *, replace: bool = False) -> None:
+    host = self.placement.get(dstate)
+    step = int(host.step)
+    self.ckpt.save(host, {"data": {"positions": positions_at(self.items,
+                                                             step)},
+                          "hooks_done": list(self.hooks_done)},
+                   replace=replace)
+
+  def hook_pending(self, step: int) -> bool:
+    """A hook not yet run stands at `step` (its checkpoint comes after it)."""
+    return step in self.hook_steps and any(
+        it.hook and it.start == step and it.hook.name not in self.hooks_done
+        for it in self.items)
+
+  def run_hook(self, fn, dstate, item: _Item, step: int):
+    key = jax.random.fold_in(jax.random.fold_in(self.hook_key, item.index),
+                             step)
+    return self.placement.put_state(fn(self.placement.get(dstate),
+                                       self.data.view, key))
+
+  def prefix(self, item: _Item, record: dict) -> dict:
+    if self.first_phase is None or item.index <= self.items[
+        self.first_phase].index:
+      return record
+    name = item.phase.name
+    return {(k if k in _UNPREFIXED else f"{name}_{k}"): v
+            for k, v in record.items()}
+
+
+def train(config: ml_collections.ConfigDict, method: Method, data,
+          workdir: str, *, progress: bool = True, budget: Budget | None = None,
+          desc: str | None = None, evaluate=None) -> Trained:
+  """Runs (or resumes) a method's phases in `workdir`.
 
   Args:
-    config: the experiment config (see `training/config.py`).
-    workdir: run directory; an existing run there is resumed.
-    stop_after: behave as if SIGTERM arrived after this many steps of this
-      call (tests of interruption and resumption).
+    config: the run's config (`train`, `data` and `seed` are read here).
+    method: the built method.
+    data: its `data.streams.Data`.
+    workdir: run directory: checkpoints, `metrics.jsonl`, `tensorboard/`.
     progress: show a progress bar.
+    budget: steps this call may take before behaving as if interrupted.
+    desc: the progress bar's label (a study's sub-run).
+    evaluate: the quick evaluation `(state, key) -> metrics` run every
+      `train.eval_every` steps (None: none).
 
   Returns:
-    The final metrics (also in `workdir/results.json`).
+    The final host state and this call's training time.
 
   Raises:
-    UserError: bad config, data, workdir or checkpoint.
-    Interrupted: a signal stopped training (a checkpoint was saved).
+    UserError: bad streams, workdir or checkpoint.
+    Interrupted: a signal (or the budget) stopped training; a checkpoint
+      was saved.
     Diverged: `train.max_nonfinite` non-finite updates in a row.
   """
-  config_lib.validate(config)
-  mode = parallel.choose_mode(config.train.parallel)
-  parallel.check_batch_size(config.data.batch_size, mode)
-  dataset, test_images = load_data(config)
-  method = registry.build(config, dataset.image_shape, workdir)
-  if method.train_step is None:
-    return _run_closed_form(config, workdir, method, dataset, test_images)
-  run_ = _setup(config, workdir, method, dataset, test_images)
-  train_iter, ckpt, state, eval_key = (run_.train_iter, run_.ckpt, run_.state,
-                                       run_.eval_key)
-  primary = jax.process_index() == 0
-
-  phases = base.phases_of(method, config.train.num_steps)
-  engines = [parallel.Engine(p.train_step, mode) for p in phases]
-  engine = engines[0]  # moving states and metrics depends only on the mode
-  phase_ends = np.cumsum([p.num_steps for p in phases])
-  start = int(state.step)
-  num_steps = int(phase_ends[-1])
-  logger = MetricsLogger(workdir, enabled=primary)
-  flag = {}
-  dstate = engine.put_state(state)
-  save = lambda s: ckpt.save(engine.get_state(s), train_iter.state())
-  run_start = time.perf_counter()
+  run = _Run(config, method, data, workdir, budget)
+  t, placement = config.train, run.placement
+  step = start = int(run.state.step)
+  logger = MetricsLogger(workdir, enabled=run.primary,
+                         resume_step=start if run.resumed else None)
+  flag, paused = {}, 0.0
+  dstate = placement.put_state(run.state)
+  clock = time.perf_counter()
   try:
-    with _stop_on_signals(flag), tqdm.tqdm(
-        total=num_steps, initial=start, disable=not (progress and primary),
-        unit="step", dynamic_ncols=True, mininterval=1.0) as bar:
-      sums, count, t0 = {}, 0, time.perf_counter()
-      for step in range(start + 1, num_steps + 1):
-        p = base.phase_at(phases, step)
-        dstate, metrics = engines[p].step(
-            dstate, engine.put_batch(next(train_iter)))
-        metrics = engine.get_metrics(metrics)
-        for k, v in metrics.items():
-          sums[k] = sums.get(k, 0.0) + v
-        count += 1
-        bar.update(1)
-        streak = int(engine.get_state(dstate.nonfinite_streak))
-        if streak >= config.train.max_nonfinite:
-          save(dstate)
-          raise Diverged(
-              f"training stopped at step {step}: {streak} non-finite losses "
-              f"or gradients in a row (updates skipped); lower "
-              f"config.optim.learning_rate or set config.optim.grad_clip_norm")
-        if (step % config.train.log_every == 0 or step == phase_ends[p]):
-          record = {k: v / count for k, v in sums.items()}
-          record["nonfinite_total"] = metrics["nonfinite_total"]
-          record["steps_per_sec"] = count / (time.perf_counter() - t0)
-          if p > 0:
-            record = {(k if k in _UNPREFIXED else f"{phases[p].name}_{k}"): v
-                      for k, v in record.items()}
-          logger.write(step, record)
-          bar.set_postfix(loss=f"{sums['loss'] / count:.4g}",
-                          **({"phase": phases[p].name} if p else {}))
-          sums, count, t0 = {}, 0, time.perf_counter()
-        if step % config.train.eval_every == 0 and step < num_steps:
-          quick = method.evaluate(engine.get_state(dstate), test_images,
-                                  dataset.test_labels,
-                                  jax.random.fold_in(eval_key, step), full=False)
-          logger.write(step, {f"eval_{k}": v for k, v in quick.items()})
-        if step % config.train.checkpoint_every == 0 or step == num_steps:
-          save(dstate)
-        if stop_after is not None and step - start >= stop_after:
-          flag.setdefault("signum", signal.SIGTERM)
-        if "signum" in flag and step < num_steps:
-          save(dstate)
-          raise Interrupted(step, flag["signum"], ckpt.directory)
-    train_seconds = time.perf_counter() - run_start
+    with stop_on_signals(flag), tqdm.tqdm(
+        total=run.total, initial=start, desc=desc,
+        disable=not (progress and run.primary), unit="step",
+        dynamic_ncols=True, mininterval=1.0, leave=desc is None) as bar:
+      for item in run.items:
+        if item.hook is not None:
+          if item.hook.name not in run.hooks_done and step == item.start:
+            dstate = run.run_hook(item.hook.fn, dstate, item, step)
+            run.hooks_done.append(item.hook.name)
+            run.save(dstate, replace=True)
+          continue
+        if step >= item.end:
+          continue
+        p = item.phase
+        feeder = _Feeder(run.iterators, p.streams, placement)
+        positions = positions_at(run.items, step)
+        prog = program.PhaseProgram(
+            program.with_transform(p.step, p.streams, data.transform,
+                                   run.stream_index),
+            placement, host_state=placement.get(dstate),
+            host_batch=feeder.host_batch(positions),
+            steps_per_call=t.steps_per_call)
+        tally = prog.new_tally()
+        window = (step, time.perf_counter())
+        while step < item.end:
+          if run.budget.steps is not None and run.budget.steps <= 0:
+            flag.setdefault("signum", signal.SIGTERM)
+          if "signum" in flag:
+            run.save(dstate)
+            raise Interrupted(step, flag["signum"], run.ckpt.directory)
+          if p.hook is not None and p.every and (
+              step - item.start) % p.every == 0:
+            dstate = run.run_hook(p.hook, dstate, item, step)
+          stop = _next_stop(config, step, item, run.total, run.budget)
+          n = t.steps_per_call if stop - step >= t.steps_per_call > 1 else 1
+          dstate, tally = (prog.multi if n > 1 else prog.single)(
+              dstate, tally, feeder.batches(positions, n))
+          step += n
+          for name in stream_names(p.streams):
+            positions[name] += n
+          bar.update(n)
+          if step % t.log_every == 0 or step == item.end:
+            means, _, streak = prog.read_tally(tally)
+            rate = (step - window[0]) / max(time.perf_counter() - window[1],
+                                            1e-9)
+            record = dict(means, steps_per_sec=rate, nonfinite_total=int(
+                placement.get(dstate.nonfinite_total)))
+            logger.write(step, run.prefix(item, record))
+            if "loss" in means:
+              bar.set_postfix(loss=f"{means['loss']:.4g}",
+                              **({"phase": p.name} if len(run.items) > 1
+                                 else {}))
+            if streak >= t.max_nonfinite:
+              run.save(dstate)
+              raise Diverged(
+                  f"training stopped at step {step}: {streak} non-finite "
+                  f"losses or gradients in a row (updates skipped); lower "
+                  f"config.optim.learning_rate or set "
+                  f"config.optim.grad_clip_norm")
+            tally = prog.new_tally()
+            window = (step, time.perf_counter())
+          if (evaluate is not None and t.eval_every and
+              step % t.eval_every == 0 and step < run.total):
+            began = time.perf_counter()
+            quick = evaluate(placement.get(dstate),
+                             jax.random.fold_in(run.eval_key, step))
+            logger.write(step, {f"eval_{k}": v for k, v in quick.items()})
+            idle = time.perf_counter() - began
+            paused += idle
+            window = (window[0], window[1] + idle)
+          if ((step % t.checkpoint_every == 0 or step == run.total) and
+              not run.hook_pending(step)):
+            run.save(dstate)
+          run.budget.spend(n)
+    seconds = time.perf_counter() - clock - paused
+    run.save(dstate)
+    final = placement.get(dstate)
   finally:
     logger.close()
-
-  final = engine.get_state(dstate)
-  save(dstate)
-  ckpt.close()
-  results = method.evaluate(final, test_images, dataset.test_labels,
-                            jax.random.fold_in(eval_key, num_steps + 1),
-                            full=True)
-  results = {f"test_{k}": v for k, v in results.items()}
-  results.update(steps=int(final.step),
-                 nonfinite_total=int(final.nonfinite_total),
-                 train_seconds_this_run=float(train_seconds))
-  if primary:
-    write_outputs(config, workdir, method, final, test_images,
-                  dataset.test_labels, results,
-                  jax.random.fold_in(eval_key, num_steps + 2))
-  return results
+    run.ckpt.close()
+  return Trained(final, seconds)
 
 
-def _run_closed_form(config, workdir, method, dataset, test_images) -> dict:
-  """Fits a closed-form method on the whole training set, then reports."""
-  prepare_workdir(workdir)
-  fit_key, eval_key = jax.random.split(jax.random.key(config.seed))
-  start = time.perf_counter()
-  state = method.fit(fit_key, dataset.train_images, dataset.train_labels)
-  fit_seconds = time.perf_counter() - start
-  results = method.evaluate(state, test_images, dataset.test_labels,
-                            eval_key, full=True)
-  results = {f"test_{k}": v for k, v in results.items()}
-  results["fit_seconds"] = fit_seconds
-  if jax.process_index() == 0:
-    write_outputs(config, workdir, method, state, test_images,
-                  dataset.test_labels, results,
-                  jax.random.fold_in(eval_key, 1))
-  return results
+def restore(config: ml_collections.ConfigDict, method: Method, data,
+            workdir: str) -> Any:
+  """The latest checkpointed state of the run in `workdir` (host pytree).
 
-
-def write_outputs(config, workdir, method, state, test_images, test_labels,
-                  results, key) -> None:
-  """results.json, every figure and report.md."""
-  figdir = os.path.join(workdir, "figures")
-  figs = method.figures(state, test_images, test_labels, key, figdir)
-  records = read_metrics(workdir)
-  if records:
-    figs["training_curves"] = viz_figures.training_curves(
-        records, os.path.join(figdir, "training_curves.png"))
-  viz_report.write_results(workdir, results)
-  notes = method.report_notes(results) if method.report_notes else None
-  viz_report.write_report(
-      workdir, title=f"{config.method} on {config.data.name}", config=config,
-      results=results, figures=figs, notes=notes)
-
-
-def count_params(params) -> int:
-  return int(sum(np.size(x) for x in jax.tree.leaves(params)))
+  Raises:
+    UserError: there is no checkpoint there, or it is of another model.
+  """
+  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+    raise UserError(f"no checkpoints in {workdir}")
+  run = _Run(config, method, data, workdir)
+  run.ckpt.close()
+  if not run.resumed:
+    raise UserError(f"no checkpoints in {workdir}")
+  return run.state

@@ -1,9 +1,20 @@
-"""Compiling a train step for one device (jit) or all devices (pmap).
+"""Compiling a step for one device (jit), all devices (pmap) or a device mesh.
 
-The step itself never changes: under pmap it receives `axis_name` and its
-gradients and metrics are averaged with `lax.pmean`. In a multi-process run
-(`jax.distributed`) the pmap axis spans every device of every process, so the
-same code reduces across hosts; each process feeds its own local shard.
+The step function never changes:
+
+* "jit": `jax.jit` on one device;
+* "pmap": `jax.pmap` over every device; the step receives `axis_name` and
+  averages its gradients and metrics with `lax.pmean`. In a multi-process
+  run (`jax.distributed`) the axis spans every device of every process and
+  each process feeds its own local shard;
+* "mesh": `jax.jit` over a one-axis `Mesh` of every device with
+  `NamedSharding`s (the recommended form since pmap went into maintenance):
+  the state replicated, every batch sharded along its example axis. The
+  step sees the global batch with `axis_name=None`, exactly as under "jit",
+  and XLA inserts the cross-device reductions.
+
+Noise keyed per example by its global index (`step.example_offset`) makes
+the three modes draw the same numbers.
 """
 
 import functools
@@ -12,11 +23,13 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from unsup_jax.errors import UserError
 
-AXIS = "devices"
-MODES = ("auto", "jit", "pmap")
+AXIS = "devices"        # the pmap axis
+MESH_AXIS = "data"      # the mesh axis batches are sharded over
+MODES = ("auto", "jit", "pmap", "mesh")
 
 
 def choose_mode(requested: str) -> str:
@@ -28,72 +41,153 @@ def choose_mode(requested: str) -> str:
     return "pmap" if jax.device_count() > 1 else "jit"
   if requested == "jit" and jax.process_count() > 1:
     raise UserError("parallel mode 'jit' runs on one device; a multi-process "
-                    "run needs 'pmap' or 'auto'")
+                    "run needs 'pmap', 'mesh' or 'auto'")
   return requested
 
 
-def check_batch_size(global_batch_size: int, mode: str) -> None:
-  """The global batch must split evenly over every device."""
-  n = jax.device_count() if mode == "pmap" else 1
+def num_shards(mode: str) -> int:
+  """How many devices share a global batch in `mode`."""
+  return 1 if mode == "jit" else jax.device_count()
+
+
+def check_batch_size(global_batch_size: int, mode: str,
+                     stream: str = "train") -> None:
+  """A stream's global batch must split evenly over every device."""
+  n = num_shards(mode)
   if global_batch_size % n:
-    raise UserError(f"global batch size {global_batch_size} is not divisible "
-                    f"by the device count {n}")
+    where = "" if stream == "train" else f" of stream {stream!r}"
+    raise UserError(f"global batch size {global_batch_size}{where} is not "
+                    f"divisible by the device count {n}")
 
 
-def compile_step(train_step: Callable, mode: str) -> Callable:
-  """`(state, batch) -> (state, metrics)` compiled for `mode`.
-
-  The input state is donated: do not reuse it after the call.
-  """
-  if mode == "jit":
-    return jax.jit(train_step, donate_argnums=0)
-  return jax.pmap(functools.partial(train_step, axis_name=AXIS),
-                  axis_name=AXIS, donate_argnums=0)
+def _is_key(x) -> bool:
+  return hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype,
+                                                       jax.dtypes.prng_key)
 
 
-def replicate(tree: Any) -> Any:
-  """Copies a pytree to every local device along a new leading axis."""
-  n = jax.local_device_count()
-  return jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), tree)
+def _to_host(x):
+  """A host numpy copy of one (possibly replicated, possibly multi-process)
+  array leaf; typed keys stay typed keys."""
+  if _is_key(x):
+    impl = jax.random.key_impl(x)
+    return jax.random.wrap_key_data(_to_host(jax.random.key_data(x)),
+                                    impl=impl)
+  if isinstance(x, jax.Array) and not x.is_fully_addressable:
+    x = x.addressable_data(0)
+  return np.asarray(jax.device_get(x))
 
 
-def unreplicate(tree: Any) -> Any:
-  """The copy held by the first local device."""
-  return jax.tree.map(lambda x: x[0], tree)
+class Placement:
+  """Moves states, batches and metrics into and out of one mode."""
 
+  def __init__(self, mode: str):
+    if mode not in MODES[1:]:
+      raise ValueError(f"mode must be one of {MODES[1:]}, got {mode!r}")
+    self.mode = mode
+    self.axis_name = AXIS if mode == "pmap" else None
+    if mode == "mesh":
+      self.mesh = Mesh(np.asarray(jax.devices()), (MESH_AXIS,))
+      self.replicated = NamedSharding(self.mesh, P())
 
-def shard(batch: dict) -> dict:
-  """`[B_local, ...]` -> `[local_devices, B_local / local_devices, ...]`."""
-  n = jax.local_device_count()
-  return jax.tree.map(
-      lambda x: np.reshape(x, (n, x.shape[0] // n) + x.shape[1:]), batch)
+  def batch_sharding(self, stacked: bool = False) -> NamedSharding:
+    """Examples (axis 0, or 1 for `[k, B, ...]` stacks) over the mesh."""
+    return NamedSharding(self.mesh, P(None, MESH_AXIS) if stacked
+                         else P(MESH_AXIS))
+
+  # -- in ---------------------------------------------------------------
+
+  def put_state(self, state: Any) -> Any:
+    """A host (or device) state, placed for this mode (always new buffers:
+    a compiled step donates them, and the caller's arrays stay valid)."""
+    if self.mode == "jit":
+      return jax.tree.map(
+          lambda x: x.copy() if isinstance(x, jax.Array) else
+          jax.device_put(x), state)
+    if self.mode == "pmap":
+      n = jax.local_device_count()
+      return jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + x.shape),
+                          jax.device_put(state))
+    return jax.tree.map(self._replicate, state)
+
+  def _replicate(self, x):
+    if jax.process_count() == 1:
+      return jax.device_put(x, self.replicated)
+    if _is_key(x):
+      impl = jax.random.key_impl(x)
+      return jax.random.wrap_key_data(
+          self._replicate(jax.random.key_data(x)), impl=impl)
+    x = np.asarray(x)
+    return jax.make_array_from_callback(x.shape, self.replicated,
+                                        lambda index: x[index])
+
+  def put_batch(self, batch: Any, *, stacked: bool = False) -> Any:
+    """This process's numpy batch `[B_local, ...]` (or `[k, B_local, ...]`
+    when `stacked`) on the devices."""
+    if self.mode == "jit":
+      return jax.device_put(batch)
+    if self.mode == "pmap":
+      n = jax.local_device_count()
+      if stacked:  # [k, B, ...] -> [n, k, B / n, ...]
+        split = lambda x: np.swapaxes(np.reshape(
+            x, (x.shape[0], n, x.shape[1] // n) + x.shape[2:]), 0, 1)
+      else:
+        split = lambda x: np.reshape(x, (n, x.shape[0] // n) + x.shape[1:])
+      return jax.tree.map(split, batch)
+    sharding = self.batch_sharding(stacked)
+    return jax.tree.map(
+        lambda x: jax.make_array_from_process_local_data(sharding, x), batch)
+
+  # -- out --------------------------------------------------------------
+
+  def get(self, tree: Any) -> Any:
+    """One host copy of a placed tree (replicas are identical)."""
+    if self.mode == "pmap":
+      tree = jax.tree.map(lambda x: x[0], tree)
+    return jax.tree.map(_to_host, tree)
+
+  get_state = get
+
+  # -- compiling --------------------------------------------------------
+
+  def compile(self, fn: Callable, *, num_state_args: int = 1,
+              stacked: bool = False) -> Callable:
+    """`fn(*state_args, batch, *, axis_name)` compiled for this mode, the
+    state arguments donated (do not reuse them after a call) and returned
+    as they came in, the batch last."""
+    donate = tuple(range(num_state_args))
+    if self.mode == "jit":
+      return jax.jit(functools.partial(fn, axis_name=None),
+                     donate_argnums=donate)
+    if self.mode == "pmap":
+      return jax.pmap(functools.partial(fn, axis_name=AXIS), axis_name=AXIS,
+                      donate_argnums=donate)
+    states = (self.replicated,) * num_state_args
+    return jax.jit(functools.partial(fn, axis_name=None),
+                   in_shardings=states + (self.batch_sharding(stacked),),
+                   out_shardings=self.replicated, donate_argnums=donate)
 
 
 class Engine:
-  """Holds the mode and moves states and batches in and out of it."""
+  """The bare compiled step `(state, batch) -> (state, metrics)` of one mode,
+  with the moves in and out: for tests, benchmarks and notebooks (the
+  training loop compiles its own program around the same step)."""
 
   def __init__(self, train_step: Callable, mode: str):
     self.mode = mode
-    self.step = compile_step(train_step, mode)
+    self.placement = Placement(mode)
+    self.step = self.placement.compile(
+        lambda state, batch, *, axis_name: train_step(
+            state, batch, axis_name=axis_name))
 
   def put_state(self, state: Any) -> Any:
-    return replicate(state) if self.mode == "pmap" else jax.device_put(state)
+    return self.placement.put_state(state)
 
   def get_state(self, state: Any) -> Any:
-    """A single, host-side copy of the (replicated) state."""
-    state = unreplicate(state) if self.mode == "pmap" else state
-    return jax.device_get(state)
+    return self.placement.get(state)
 
   def put_batch(self, batch: dict) -> dict:
-    return shard(batch) if self.mode == "pmap" else batch
+    return self.placement.put_batch(batch)
 
   def get_metrics(self, metrics: dict) -> dict:
     """Host floats (identical on every device after pmean)."""
-    if self.mode == "pmap":
-      metrics = unreplicate(metrics)
-    return {k: float(v) for k, v in jax.device_get(metrics).items()}
-
-
-def device_state(state: Any) -> Any:
-  """Makes sure every leaf is a jax array (host numpy leaves are copied)."""
-  return jax.tree.map(jnp.asarray, state)
+    return {k: float(v) for k, v in self.placement.get(metrics).items()}

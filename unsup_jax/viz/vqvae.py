@@ -14,7 +14,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
-from unsup_jax.training.logging import read_metrics
 from unsup_jax.viz import figures as viz
 
 
@@ -95,9 +94,9 @@ def code_maps(images, indices, path, *, num_codes, level_names,
   return viz.save_figure(fig, path)
 
 
-def perplexity_curves(workdir, level_names):
-  """Per level, `[T, 2]` (step, training perplexity) from metrics.jsonl."""
-  records = read_metrics(workdir)
+def perplexity_curves(records, level_names):
+  """Per level, `[T, 2]` (step, training perplexity) from the logged
+  records."""
   curves = []
   for name in level_names:
     key = f"perplexity_{name}"
@@ -107,17 +106,18 @@ def perplexity_curves(workdir, level_names):
 
 
 def make(outdir, *, images, recons, indices, all_indices, num_codes,
-         level_names, samples=None):
+         level_names, samples=None, history=()):
   """The VQ-VAE figure set; returns `{name: path}`.
 
   Args:
-    outdir: the run's figures folder (its parent holds metrics.jsonl).
+    outdir: the run's figures folder.
     images, recons: `[N, H, W, C]` test images and reconstructions.
     indices: per level `[N, h, w]` code maps of `images`.
     all_indices: per level, the code maps of the whole test set.
     num_codes: K.
     level_names: a name per level.
     samples: `[M, H, W, C]` images decoded from prior samples, or None.
+    history: the run's logged training records (perplexity curves).
   """
   paths = {
       "reconstructions": viz.reconstructions(
@@ -125,8 +125,7 @@ def make(outdir, *, images, recons, indices, all_indices, num_codes,
       "codebook_usage": codebook_usage(
           [np.bincount(np.asarray(a).reshape(-1), minlength=num_codes)
            for a in all_indices],
-          perplexity_curves(os.path.dirname(os.path.abspath(outdir)),
-                            level_names),
+          perplexity_curves(history, level_names),
           os.path.join(outdir, "codebook_usage.png"),
           level_names=level_names),
       "code_maps": code_maps(

@@ -1,0 +1,105 @@
+"""Helpers shared by the tests (imported explicitly, not through conftest)."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXPERIMENTS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "experiments"))
+                     if f.endswith(".py") and not f.startswith("_"))
+
+
+def load_config(name: str, arg: str | None = "smoke"):
+  """`experiments/NAME.py`'s get_config(arg) (the smoke variant by default)."""
+  path = os.path.join(ROOT, "experiments", f"{name}.py")
+  spec = importlib.util.spec_from_file_location(f"experiments.{name}", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(arg)
+
+
+def launch(*args: str, devices: int = 1, timeout: float = 300,
+           env: dict | None = None) -> subprocess.CompletedProcess:
+  """Runs `python launch.py ARGS` in a fresh process with `devices` CPUs."""
+  full_env = dict(os.environ, XLA_FLAGS=(
+      f"--xla_force_host_platform_device_count={devices}"), **(env or {}))
+  return subprocess.run([sys.executable, os.path.join(ROOT, "launch.py"),
+                         "--progress=false", *args], cwd=ROOT, env=full_env,
+                        capture_output=True, text=True, timeout=timeout)
+
+
+def build(config, workdir=None):
+  """(method, data) of a config, as `launch.py` resolves them."""
+  from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
+  from unsup_jax.methods import registry  # pylint: disable=g-import-not-at-top
+  data = streams.load(config)
+  return registry.build(config, data.spec(), workdir), data
+
+
+def run(config, workdir, **kwargs) -> dict:
+  """`training.run.run` of a config in `workdir` (what `launch.py` does)."""
+  from unsup_jax.training import run as run_lib  # pylint: disable=g-import-not-at-top
+  method, data = build(config, workdir)
+  return run_lib.run(config, method, data, workdir,
+                     **dict(dict(progress=False), **kwargs))
+
+
+def load_state(config, workdir):
+  """The latest checkpointed state of the run of `config` in `workdir`."""
+  from unsup_jax.training import run as run_lib  # pylint: disable=g-import-not-at-top
+  method, data = build(config, workdir)
+  return run_lib.load_state(config, method, data, workdir)
+
+
+def first_batches(config, n: int, stream: str = "train"):
+  """The first n batches of a stream of `config`'s data, with the step
+  transform of each step applied as the step sees it."""
+  from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
+  data = streams.load(config)
+  it = data.iterator(stream)
+  out = []
+  for i in range(n):
+    batch = it.batch_at(i)
+    if data.transform is not None:
+      batch = {k: np.asarray(v) for k, v in data.transform(
+          data.stream_index(stream), batch, i, 0).items()}
+    out.append(batch)
+  return out
+
+
+def pmap_and_jit_states(step, state, batches, *, metric_atol=1e-5,
+                        modes=("pmap",)):
+  """Runs `batches` through the jit step and through the step in each of
+  `modes` (all local devices) from `state`, checks every metric agrees at
+  each step, and returns the final host states `(jit_state, *others)`."""
+  from unsup_jax.training import parallel  # pylint: disable=g-import-not-at-top
+  engines = [parallel.Engine(step, m) for m in ("jit",) + tuple(modes)]
+  states = [e.put_state(state) for e in engines]
+  for batch in batches:
+    metrics = []
+    for i, e in enumerate(engines):
+      states[i], m = e.step(states[i], e.put_batch(batch))
+      metrics.append(e.get_metrics(m))
+    for other in metrics[1:]:
+      for k in metrics[0]:
+        np.testing.assert_allclose(other[k], metrics[0][k], rtol=2e-5,
+                                   atol=metric_atol, err_msg=k)
+  return tuple(e.get_state(s) for e, s in zip(engines, states))
+
+
+def step_of(method, index: int = 0):
+  """The step function of the method's `index`-th step phase."""
+  from unsup_jax.training.contract import step_phases  # pylint: disable=g-import-not-at-top
+  return step_phases(method)[index].step
+
+
+def image_spec(image_shape, num_classes: int = 10):
+  """A `Spec` of image batches of `image_shape` (for methods built without
+  loading data)."""
+  from unsup_jax.data.dataset import Feature, Spec  # pylint: disable=g-import-not-at-top
+  return Spec({"train": {"image": Feature(tuple(image_shape), "float32"),
+                         "label": Feature((), "int32")}},
+              {"num_classes": num_classes}, "images")

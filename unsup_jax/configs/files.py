@@ -1,0 +1,39 @@
+"""Loading another experiment's config file (for studies built from them)."""
+
+import importlib.util
+import os
+
+import ml_collections
+
+from unsup_jax.errors import UserError
+
+# The repository root: relative experiment paths are read from here when
+# they are not found from the current directory.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def experiment_path(name_or_path: str) -> str:
+  """`experiments/NAME.py` for a bare name, else the path as given; a
+  relative path is looked up from the current directory, then the root."""
+  path = name_or_path
+  if os.sep not in path and not path.endswith(".py"):
+    path = os.path.join("experiments", f"{path}.py")
+  if os.path.isabs(path) or os.path.isfile(path):
+    return path
+  return os.path.join(ROOT, path)
+
+
+def load_experiment(name_or_path: str, variant: str | None = None, *,
+                    field: str) -> ml_collections.ConfigDict:
+  """`get_config(variant)` of an experiment file (`field` names the config
+  field that asked for it, in errors)."""
+  path = experiment_path(name_or_path) if name_or_path else ""
+  if not path or not os.path.isfile(path):
+    raise UserError(f"config.{field} {name_or_path!r} is not an experiment "
+                    f"file (looked for {path or 'nothing'})")
+  name = "_experiment_" + os.path.splitext(os.path.basename(path))[0]
+  spec = importlib.util.spec_from_file_location(name, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(variant or None)

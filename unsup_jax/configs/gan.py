@@ -1,0 +1,39 @@
+"""Config of the GANs (`methods/gan.py`): section `gan` (defaults: DCGAN on
+28x28 digits)."""
+
+from unsup_jax.configs import base
+from unsup_jax.configs.schema import Choice, Float, Int, Str
+from unsup_jax.errors import UserError
+
+LOSSES = ("minimax", "non_saturating", "hinge", "least_squares",
+          "wasserstein")
+
+FIELDS = dict(
+    loss=Choice("non_saturating", LOSSES),
+    noise_dim=Int(64, min=1),
+    g_channels=Int(128, min=1, doc="first generator feature map (halved up)"),
+    d_channels=Int(64, min=1, doc="first discriminator conv (doubled down)"),
+    num_scales=Int(2, min=1, doc="stride-2 (de)convolutions (28 -> 7)"),
+    n_critic=Int(1, min=1, doc="discriminator updates per generator update"),
+    gradient_penalty=Float(0.0, min=0.0, doc="WGAN-GP weight (paper: 10)"),
+    r1_gamma=Float(0.0, min=0.0, doc="R1 weight (penalty * gamma / 2)"),
+    g_learning_rate=Float(2e-4, above=0.0),
+    d_learning_rate=Float(2e-4, above=0.0),
+    beta1=Float(0.5, min=0.0, below=1.0),
+    beta2=Float(0.999, min=0.0, below=1.0),
+    fid_samples=Int(1000, min=2, doc="generated images per FID/KID"),
+    fid_classifier=Str("", doc="cache of the feature network; '' = workdir"),
+)
+SECTIONS = {"gan": FIELDS}
+
+
+def config(*, loss: str = "non_saturating"):
+  c = base.with_sections("gan", SECTIONS)
+  c.gan.loss = loss
+  return c
+
+
+def check(c) -> None:
+  if c.gan.loss == "wasserstein" and c.gan.gradient_penalty == 0:
+    raise UserError("config.gan.loss 'wasserstein' needs a Lipschitz "
+                    "constraint: set config.gan.gradient_penalty (e.g. 10)")

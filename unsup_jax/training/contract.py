@@ -1,0 +1,107 @@
+"""The contract between a method and the engine (v2).
+
+A method is built from its config and a `data.dataset.Spec` (feature shapes
+per stream, metadata), never from an image shape, by the module that names
+it (`unsup_jax.methods.<name>.build(config, spec)`); the engine never
+imports `methods/`. It is a `Method`:
+
+* `init(key, batch) -> TrainState`: `batch` is the first batch of the first
+  step phase (the "train" stream's when there is none).
+* `phases`: run in order under one step counter, each either
+  - a `Phase(name, num_steps, step, streams)`: `step(state, batch, *,
+    axis_name=None) -> (state, metrics)`, pure, compiled by the engine with
+    jit, pmap or a sharded jit. `batch` is the dict of the stream named by
+    `streams`, or a dict of such dicts when `streams` is a tuple of names
+    (e.g. `("labelled", "unlabelled")`). With `hook` and `every`, the
+    whole-data `hook` runs before the phase's first step and then every
+    `every` steps (e.g. refreshing a target distribution); or
+  - a `Hook(name, fn)`: a whole-data step `fn(state, data, key) -> state`
+    run once where it stands (fit PCA; k-means over the encoded training
+    set). A hook that has run is recorded in the checkpoint and never runs
+    again, also across a resume.
+  Metrics of every phase after the first are logged with its name as
+  prefix (`prior_loss`).
+* `evaluate(state, data, key, *, full) -> (metrics, outputs)`: `data` is the
+  evaluation view (`Data.view`: every split, transformed as evaluated);
+  `metrics` are the test-set numbers (`full=False`: the cheap version run
+  during training); `outputs` whatever the figures need.
+* `figures(outputs, outdir) -> {name: png path}`: plotting only, from the
+  outputs of the final `evaluate` plus `outputs["history"]`, the run's
+  logged records (added by the engine).
+* `fingerprint`: what defines the model (checked on resume, with the
+  parameter shapes).
+* `report_notes(results) -> [markdown]`: optional report sections.
+
+A `Study` trains several models, each a `SubRun` with its own config,
+method and data, as a sub-run of the same loop in `workdir/runs/NAME` (with
+its own checkpoints, so a study resumes sub-run by sub-run), then
+evaluates them together: `evaluate(states, data, key, *, full)` with
+`states` the final state of every sub-run by name.
+"""
+
+from typing import Any, Callable, NamedTuple, Sequence
+
+
+class Phase(NamedTuple):
+  """A phase of per-batch steps (see the module docstring)."""
+  name: str
+  num_steps: int
+  step: Callable[..., Any]
+  streams: str | tuple[str, ...] = "train"
+  every: int = 0
+  hook: Callable[..., Any] | None = None
+
+
+class Hook(NamedTuple):
+  """A whole-data step `fn(state, data, key) -> state`, run once."""
+  name: str
+  fn: Callable[..., Any]
+
+
+class Method(NamedTuple):
+  """An iterative, phased or closed-form method (see the module docstring)."""
+  init: Callable[..., Any]
+  phases: tuple
+  evaluate: Callable[..., tuple[dict, dict]]
+  figures: Callable[..., dict]
+  fingerprint: dict
+  report_notes: Callable[[dict], list] | None = None
+
+
+class SubRun(NamedTuple):
+  """One model of a study: its name (the folder under `runs/`), full
+  config, built method and prepared `data.streams.Data`."""
+  name: str
+  config: Any
+  method: Method
+  data: Any
+
+
+class Study(NamedTuple):
+  """Several models trained as sub-runs, evaluated together.
+
+  Attributes:
+    runs: `runs(data) -> [SubRun]`, from the study's own prepared data.
+    evaluate: `(states, data, key, *, full) -> (metrics, outputs)`.
+    figures, fingerprint, report_notes: as in `Method`.
+  """
+  runs: Callable[[Any], Sequence[SubRun]]
+  evaluate: Callable[..., tuple[dict, dict]]
+  figures: Callable[..., dict]
+  fingerprint: dict
+  report_notes: Callable[[dict], list] | None = None
+
+
+def step_phases(method: Method) -> list[Phase]:
+  return [p for p in method.phases if isinstance(p, Phase)]
+
+
+def total_steps(method: Method) -> int:
+  """Steps of every phase together."""
+  return sum(p.num_steps for p in step_phases(method))
+
+
+def first_streams(method: Method) -> str | tuple[str, ...]:
+  """The streams of the first step phase ("train" when there is none)."""
+  phases = step_phases(method)
+  return phases[0].streams if phases else "train"

@@ -1,0 +1,135 @@
+"""One experiment end to end: train (or resume), evaluate, report.
+
+`run(config, method, data, workdir)` is what `launch.py` and the public
+API call once they have resolved the method by name: it trains a `Method`
+with `loop.train`, or each sub-run of a `Study` in `workdir/runs/NAME`
+(every one checkpointing and resuming like any run), then evaluates on the
+evaluation view of the data and writes `results.json`, every figure and
+`report.md`.
+"""
+
+import os
+from typing import Any
+
+import jax
+import ml_collections
+import numpy as np
+
+from unsup_jax import configs
+from unsup_jax.training import loop
+from unsup_jax.training.contract import Method, Study
+from unsup_jax.training.logging import read_metrics
+from unsup_jax.viz import figures as viz_figures
+from unsup_jax.viz import report as viz_report
+
+RUNS_DIR = "runs"
+
+
+def _quick(method: Method, data):
+  def evaluate(state, key):
+    metrics, _ = method.evaluate(state, data.view, key, full=False)
+    return metrics
+  return evaluate
+
+
+def train_study(study: Study, data, workdir: str, *, progress: bool = True,
+                budget: loop.Budget | None = None):
+  """Trains every sub-run of `study`; returns ({name: state}, seconds,
+  {name: records}, steps)."""
+  states, seconds, history, steps = {}, 0.0, {}, 0
+  runs = list(study.runs(data))
+  for i, sub in enumerate(runs):
+    subdir = os.path.join(workdir, RUNS_DIR, sub.name)
+    trained = loop.train(
+        sub.config, sub.method, sub.data, subdir, progress=progress,
+        budget=budget, desc=f"{sub.name} ({i + 1}/{len(runs)})",
+        evaluate=_quick(sub.method, sub.data))
+    states[sub.name] = trained.state
+    seconds += trained.seconds
+    steps += int(trained.state.step)
+    if jax.process_index() == 0:
+      history[sub.name] = read_metrics(subdir)
+  return states, seconds, history, steps
+
+
+def run(config: ml_collections.ConfigDict, method: Method | Study, data,
+        workdir: str, *, stop_after: int | None = None,
+        progress: bool = True) -> dict:
+  """Trains, evaluates and reports one experiment.
+
+  Args:
+    config: the experiment config (validated here too: the engine's
+      sections, and the method's when `config.method` names a registered
+      method; a method written elsewhere may use any other name).
+    method: the built method or study (`methods.registry.build`).
+    data: its `data.streams.Data`.
+    workdir: run directory; an existing run there is resumed.
+    stop_after: behave as if SIGTERM arrived after this many steps of this
+      call (tests of interruption and resumption).
+    progress: show a progress bar.
+
+  Returns:
+    The final metrics (also in `workdir/results.json`).
+
+  Raises:
+    UserError: bad config, data, workdir or checkpoint.
+    loop.Interrupted: a signal stopped training (a checkpoint was saved).
+    loop.Diverged: `train.max_nonfinite` non-finite updates in a row.
+  """
+  if config.method in configs.METHODS:
+    configs.validate(config)
+  else:
+    configs.base.check(config)
+  budget = loop.Budget(stop_after)
+  if isinstance(method, Study):
+    loop.prepare_workdir(workdir)
+    states, seconds, history, steps = train_study(
+        method, data, workdir, progress=progress, budget=budget)
+    final, nonfinite = states, 0
+  else:
+    trained = loop.train(config, method, data, workdir, progress=progress,
+                         budget=budget, evaluate=_quick(method, data))
+    final, seconds = trained.state, trained.seconds
+    history = read_metrics(workdir) if jax.process_index() == 0 else []
+    steps, nonfinite = int(final.step), int(final.nonfinite_total)
+  eval_key = jax.random.split(jax.random.key(config.seed))[1]
+  metrics, outputs = method.evaluate(
+      final, data.view, jax.random.fold_in(eval_key, 2 ** 30), full=True)
+  results = {f"test_{k}": v for k, v in metrics.items()}
+  results.update(steps=steps, nonfinite_total=nonfinite,
+                 train_seconds_this_run=float(seconds))
+  if jax.process_index() == 0:
+    write_outputs(config, workdir, method, dict(outputs, history=history),
+                  results)
+  return results
+
+
+def write_outputs(config, workdir: str, method, outputs: dict,
+                  results: dict) -> None:
+  """results.json, every figure and report.md."""
+  figdir = os.path.join(workdir, "figures")
+  figs = dict(method.figures(outputs, figdir))
+  records = outputs.get("history")
+  if isinstance(records, list) and records:
+    figs["training_curves"] = viz_figures.training_curves(
+        records, os.path.join(figdir, "training_curves.png"))
+  viz_report.write_results(workdir, results)
+  notes = method.report_notes(results) if method.report_notes else None
+  viz_report.write_report(
+      workdir, title=f"{config.method} on {config.data.name}", config=config,
+      results=results, figures=figs, notes=notes)
+
+
+def load_state(config: ml_collections.ConfigDict, method: Method | Study,
+               data, workdir: str) -> Any:
+  """The latest checkpointed state of the run in `workdir` (for a study:
+  `{sub-run: state}`)."""
+  if isinstance(method, Study):
+    return {sub.name: loop.restore(sub.config, sub.method, sub.data,
+                                   os.path.join(workdir, RUNS_DIR, sub.name))
+            for sub in method.runs(data)}
+  return loop.restore(config, method, data, workdir)
+
+
+def count_params(params) -> int:
+  return int(sum(np.size(x) for x in jax.tree.leaves(params)))
