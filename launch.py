@@ -105,7 +105,7 @@ def main(argv: list[str]) -> None:
   except loop.Interrupted as e:
     print(str(e), file=sys.stderr)
     sys.exit(128 + e.signum)
-  except loop.Diverged as e:
+  except (loop.Diverged, run.NonFiniteResults) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
   summary = ", ".join(f"{k}={v:.4g}" for k, v in sorted(results.items())

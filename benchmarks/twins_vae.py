@@ -52,23 +52,29 @@ def _check_vae_config(config) -> None:
                      f"likelihood={config.vae.likelihood!r}")
 
 
-def torch_mlp_vae(config, batch: dict, compile_step: bool = False
-                  ) -> twins_common.TorchRunner:
-  """MLP VAE: 784-hidden-(2 x latent) encoder, latent-hidden-784 decoder."""
-  _check_vae_config(config)
-  m = config.vae
+def mlp_vae(encoder_hidden, decoder_hidden, latent_dim: int) -> TorchVAE:
+  """MLP VAE: 784-hidden-(2 x latent) encoder, latent-hidden-784 decoder
+  (ReLU), as `unsup_jax.models.vae.VAE(kind="mlp")`."""
   h, w, c = twins_common.IMAGE_SHAPE
   size = h * w * c
   encoder = nn.Sequential(
       nn.Flatten(),
-      *_mlp([size, *m.encoder_hidden], activate_final=True),
-      nn.Linear(list(m.encoder_hidden)[-1], 2 * m.latent_dim))
+      *_mlp([size, *encoder_hidden], activate_final=True),
+      nn.Linear(list(encoder_hidden)[-1], 2 * latent_dim))
   decoder = nn.Sequential(
-      *_mlp([m.latent_dim, *m.decoder_hidden, size], activate_final=False),
+      *_mlp([latent_dim, *decoder_hidden, size], activate_final=False),
       nn.Unflatten(1, (c, h, w)))
+  return TorchVAE(encoder, decoder)
+
+
+def torch_mlp_vae(config, batch: dict, compile_step: bool = False
+                  ) -> twins_common.TorchRunner:
+  """The MLP VAE of `config.vae` under `TorchRunner`."""
+  _check_vae_config(config)
+  m = config.vae
   return twins_common.TorchRunner(
-      TorchVAE(encoder, decoder), vae_loss, batch,
-      config.optim.learning_rate, compile_step)
+      mlp_vae(m.encoder_hidden, m.decoder_hidden, m.latent_dim), vae_loss,
+      batch, config.optim.learning_rate, compile_step)
 
 
 def torch_conv_vae(config, batch: dict, compile_step: bool = False

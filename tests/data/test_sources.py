@@ -133,6 +133,7 @@ def test_tfds_download_failure_is_a_quick_user_error(tfds, tmp_path,
     raise ConnectionError("Name or service not known\nlong traceback text")
 
   monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", fail)
+  monkeypatch.setattr(sources, "network_reachable", lambda: True)
   start = time.monotonic()
   with pytest.raises(UserError) as info:
     sources.load("tfds:mnist", data_dir=str(tmp_path))
@@ -151,3 +152,28 @@ def test_tfds_unknown_name(tfds):
   with pytest.raises(UserError,
                      match="unknown to tensorflow_datasets.*mnist5k"):
     sources.load("tfds:no_such_dataset_xyz")
+
+
+def test_tfds_without_network_fails_fast_and_says_how_to_prepare(
+    tfds, tmp_path, monkeypatch):
+  calls = []
+  monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare",
+                      lambda self, *a, **k: calls.append(self.name))
+  monkeypatch.setattr(sources, "network_reachable", lambda: False)
+  start = time.monotonic()
+  with pytest.raises(UserError) as info:
+    sources.load("tfds:fashion_mnist", data_dir=str(tmp_path))
+  assert time.monotonic() - start < 10 and not calls
+  message = str(info.value)
+  assert "\n" not in message
+  for part in ("'tfds:fashion_mnist' is not prepared", str(tmp_path),
+               "tfds build fashion_mnist --data_dir=DIR", "mnist5k",
+               "digits"):
+    assert part in message, part
+
+
+def test_the_network_probe_answers_within_its_budget():
+  start = time.monotonic()
+  reachable = sources.network_reachable(timeout=2.0)
+  assert isinstance(reachable, bool)
+  assert time.monotonic() - start < 3.0

@@ -140,7 +140,7 @@ def test_training_learns_and_bits_per_dim_add_up(tmp_path):
   config = _tiny()
   config.data.num_train, config.data.num_test = 0, 0
   config.vq.update(hidden=16, residual_hidden=8)
-  config.train.num_steps, config.prior.num_steps = 300, 150
+  config.train.num_steps, config.prior.num_steps = 200, 100
   config.train.eval_every = 0
   results = run(config, str(tmp_path))
   _, data = build(config)

@@ -17,6 +17,7 @@ import pytest
 from tests.helpers import ROOT, launch, load_config, load_state
 
 SMOKE = "--config=experiments/vae_mnist.py:smoke"
+NO_PROBES = "--config.vae.probe_labels=()"   # the probes are tested elsewhere
 
 
 def _free_port():
@@ -29,7 +30,7 @@ def _two_processes(workdir, mode):
   port = _free_port()
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
   procs = [subprocess.Popen(
-      [sys.executable, os.path.join(ROOT, "launch.py"), SMOKE,
+      [sys.executable, os.path.join(ROOT, "launch.py"), SMOKE, NO_PROBES,
        f"--workdir={workdir}", "--progress=false", f"--parallel={mode}",
        f"--coordinator_address=localhost:{port}", "--num_processes=2",
        f"--process_id={i}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -43,7 +44,7 @@ def _two_processes(workdir, mode):
 @pytest.fixture(scope="module")
 def one_process(tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("one"))
-  proc = launch(SMOKE, f"--workdir={workdir}", "--parallel=jit")
+  proc = launch(SMOKE, NO_PROBES, f"--workdir={workdir}", "--parallel=jit")
   assert proc.returncode == 0, proc.stderr[-3000:]
   return workdir
 
@@ -65,7 +66,7 @@ def test_sigterm_saves_and_resume_finishes(tmp_path):
   workdir = str(tmp_path / "run")
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
   proc = subprocess.Popen(
-      [sys.executable, os.path.join(ROOT, "launch.py"), SMOKE,
+      [sys.executable, os.path.join(ROOT, "launch.py"), SMOKE, NO_PROBES,
        f"--workdir={workdir}", "--progress=false",
        "--config.train.num_steps=100000", "--config.train.log_every=1"],
       cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -85,7 +86,7 @@ def test_sigterm_saves_and_resume_finishes(tmp_path):
   stopped_at = int(state.step)
   assert 0 < stopped_at < 100000
   # Resuming with the original (short) length finishes from there.
-  done = launch(SMOKE, f"--workdir={workdir}",
+  done = launch(SMOKE, NO_PROBES, f"--workdir={workdir}",
                 f"--config.train.num_steps={stopped_at + 2}")
   assert done.returncode == 0, done.stderr[-2000:]
   with open(os.path.join(workdir, "results.json")) as f:

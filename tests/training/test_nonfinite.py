@@ -11,6 +11,7 @@ from unsup_jax.training import loop, parallel
 
 def test_nan_batch_skips_update_and_counts():
   config = load_config("vae_mnist")
+  config.optim.warmup_steps = 0     # the first update moves the parameters
   method, data = build(config)
   good = data.iterator("train").batch_at(0)
   bad = dict(good, image=np.full_like(good["image"], np.nan))

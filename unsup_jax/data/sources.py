@@ -9,14 +9,20 @@ Two small datasets ship with installed packages and work offline:
   (`sklearn.datasets.load_digits`; Alpaydin and Kaynak, 1998).
 
 Any TensorFlow Datasets name can be asked for as `tfds:NAME`; it is read from
-`data_dir` when already prepared there, and downloaded otherwise.
+`data_dir` when already prepared there, and downloaded otherwise. Without a
+network (a cluster node, this project's machines) a dataset that is not
+prepared fails within seconds with one line saying how to prepare it
+elsewhere: before any download the download service is probed
+(`network_reachable`, a few seconds at most).
 
 Each gives a `data.dataset.Dataset` with splits "train" and "test" of
 features `image` (float32 in [0, 1], `[N, H, W, C]`) and `label` (int32
 `[N]`; absent for unlabelled TFDS sets).
 """
 
+import logging
 import socket
+import threading
 
 import numpy as np
 
@@ -32,6 +38,9 @@ _BINARY_TFDS = frozenset({"binarized_mnist"})
 _TFDS_CHUNK = 8192
 # Socket timeout (seconds) while downloading, so no network fails quickly.
 _DOWNLOAD_SOCKET_TIMEOUT_S = 20.0
+# Where prepared TFDS data (and most TFDS downloads) come from; probed with
+# this budget before a download is attempted.
+_PROBE_HOST, _PROBE_PORT, _PROBE_TIMEOUT_S = "storage.googleapis.com", 443, 3.0
 
 _CACHE: dict[str, "Dataset"] = {}
 
@@ -119,23 +128,68 @@ def _to_unit_float(images: np.ndarray, binary: bool) -> np.ndarray:
   return images.astype(np.float32) / np.float32(np.iinfo(images.dtype).max)
 
 
+def network_reachable(timeout: float = _PROBE_TIMEOUT_S) -> bool:
+  """Whether the download service answers a TCP connection within
+  `timeout` seconds (name resolution included, in a daemon thread so that a
+  hanging resolver cannot hold the run)."""
+  result = []
+
+  def probe():
+    try:
+      with socket.create_connection((_PROBE_HOST, _PROBE_PORT),
+                                    timeout=timeout):
+        result.append(True)
+    except OSError:
+      result.append(False)
+  thread = threading.Thread(target=probe, daemon=True)
+  thread.start()
+  thread.join(timeout + 0.5)
+  return bool(result and result[0])
+
+
+def _not_prepared(name: str, tfds_name: str, data_dir: str) -> UserError:
+  base = tfds_name.split(":")[0].split("/")[0]
+  return UserError(
+      f"dataset '{name}' is not prepared in {data_dir} and cannot be "
+      f"downloaded here (no network); prepare it on a machine with network "
+      f"(`tfds build {base} --data_dir=DIR`), copy DIR/{base} to this "
+      f"machine and pass --config.data.data_dir=<its parent>; offline "
+      f"datasets: {', '.join(OFFLINE_DATASETS)}")
+
+
 def _load_tfds(name: str, data_dir: str | None) -> Dataset:
   """Loads `tfds:NAME`, downloading only if not already prepared."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   tfds_name = name[len(_TFDS_PREFIX):]
+  absl_log = logging.getLogger("absl")
+  level = absl_log.level
+  absl_log.setLevel(logging.ERROR)   # "no dataset_info.json" and the like
   try:
     builder = tfds.builder(tfds_name, data_dir=data_dir)
+    prepared = builder.is_prepared()
   except Exception as e:  # pylint: disable=broad-except
     raise _unavailable(name, f"unknown to tensorflow_datasets: {_short(e)}")
-  if not builder.is_prepared():
+  finally:
+    absl_log.setLevel(level)
+  if not prepared:
+    looked_in = data_dir or str(tfds.core.constants.DATA_DIR)
+    # `tfds.testing.mock_data` replaces the download by a no-op: no network.
+    mocked = getattr(type(builder).download_and_prepare, "__name__",
+                     "").startswith("mock")
+    if not mocked and not network_reachable():
+      raise _not_prepared(name, tfds_name, looked_in)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(_DOWNLOAD_SOCKET_TIMEOUT_S)
+    quiet = logging.getLogger("urllib3")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)   # no retry warning per file
     try:
       builder.download_and_prepare()
     except Exception as e:  # pylint: disable=broad-except
       raise _unavailable(name, f"download failed: {_short(e)}")
     finally:
       socket.setdefaulttimeout(previous)
+      quiet.setLevel(level)
   features = builder.info.features
   if "image" not in features:
     raise UserError(f"dataset '{name}' has no 'image' feature")

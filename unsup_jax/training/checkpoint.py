@@ -53,8 +53,11 @@ class Checkpointer:
   def __init__(self, directory: str, *, keep: int, fingerprint: dict):
     self.directory = os.path.abspath(directory)
     self.fingerprint = json.loads(json.dumps(fingerprint))
+    # A write killed midway leaves an orbax temporary directory, which is
+    # never a checkpoint: it is removed when the next run opens the folder.
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep, create=True, enable_async_checkpointing=False)
+        max_to_keep=keep, create=True, enable_async_checkpointing=False,
+        cleanup_tmp_directories=True)
     self._manager = ocp.CheckpointManager(
         self.directory, options=options,
         item_names=("state", "meta"))
@@ -83,10 +86,17 @@ class Checkpointer:
         return step
       self._manager.delete(step)
     meta = dict(progress, fingerprint=self.fingerprint, step=step)
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(host),
-        meta=ocp.args.JsonSave(meta)), force=True)
-    self._manager.wait_until_finished()
+    try:
+      self._manager.save(step, args=ocp.args.Composite(
+          state=ocp.args.StandardSave(host),
+          meta=ocp.args.JsonSave(meta)), force=True)
+      self._manager.wait_until_finished()
+    except Exception as e:  # pylint: disable=broad-except
+      cause = e if isinstance(e, OSError) else e.__cause__ or e
+      reason = (getattr(cause, "strerror", None) or
+                f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}")
+      raise UserError(f"cannot write checkpoint {step} in {self.directory} "
+                      f"({reason}); the earlier checkpoints are kept") from e
     return step
 
   def restore(self, template: TrainState) -> tuple[TrainState, dict]:

@@ -8,21 +8,26 @@ evaluation view of the data and writes `results.json`, every figure and
 `report.md`.
 """
 
+import math
 import os
 from typing import Any
 
 import jax
 import ml_collections
-import numpy as np
 
 from unsup_jax import configs
-from unsup_jax.training import loop
+from unsup_jax.errors import UserError
+from unsup_jax.training import lock, loop
 from unsup_jax.training.contract import Method, Study
 from unsup_jax.training.logging import read_metrics
 from unsup_jax.viz import figures as viz_figures
 from unsup_jax.viz import report as viz_report
 
 RUNS_DIR = "runs"
+
+
+class NonFiniteResults(Exception):
+  """The final evaluation gave NaN or infinite metrics (written as null)."""
 
 
 def _quick(method: Method, data):
@@ -72,14 +77,35 @@ def run(config: ml_collections.ConfigDict, method: Method | Study, data,
     The final metrics (also in `workdir/results.json`).
 
   Raises:
-    UserError: bad config, data, workdir or checkpoint.
+    UserError: bad config, data, workdir or checkpoint; a workdir another
+      run holds; a workdir that cannot be written.
     loop.Interrupted: a signal stopped training (a checkpoint was saved).
     loop.Diverged: `train.max_nonfinite` non-finite updates in a row.
+    NonFiniteResults: a final metric is NaN or infinite (the outputs are
+      written, the metric as null and named in the report).
   """
   if config.method in configs.METHODS:
     configs.validate(config)
   else:
     configs.base.check(config)
+  loop.prepare_workdir(workdir)
+  with lock.held(workdir, enabled=jax.process_index() == 0):
+    try:
+      results = _run(config, method, data, workdir, stop_after, progress)
+    except OSError as e:
+      raise UserError(f"cannot write to --workdir {workdir}: "
+                      f"{e.strerror or e} ({getattr(e, 'filename', '')}); "
+                      "what was written before is kept") from e
+  bad = sorted(k for k, v in results.items()
+               if isinstance(v, float) and not math.isfinite(v))
+  if bad:
+    raise NonFiniteResults(
+        f"the final evaluation is not finite: {', '.join(bad)} (written as "
+        f"null in {os.path.join(workdir, 'results.json')})")
+  return results
+
+
+def _run(config, method, data, workdir, stop_after, progress) -> dict:
   budget = loop.Budget(stop_after)
   if isinstance(method, Study):
     loop.prepare_workdir(workdir)
@@ -114,7 +140,12 @@ def write_outputs(config, workdir: str, method, outputs: dict,
     figs["training_curves"] = viz_figures.training_curves(
         records, os.path.join(figdir, "training_curves.png"))
   viz_report.write_results(workdir, results)
-  notes = method.report_notes(results) if method.report_notes else None
+  notes = list(method.report_notes(results)) if method.report_notes else []
+  bad = sorted(k for k, v in results.items()
+               if isinstance(v, float) and not math.isfinite(v))
+  if bad:
+    notes.insert(0, "**These results are not finite and are not valid:** " +
+                 ", ".join(f"`{k}`" for k in bad) + ".")
   viz_report.write_report(
       workdir, title=f"{config.method} on {config.data.name}", config=config,
       results=results, figures=figs, notes=notes)
@@ -130,6 +161,3 @@ def load_state(config: ml_collections.ConfigDict, method: Method | Study,
             for sub in method.runs(data)}
   return loop.restore(config, method, data, workdir)
 
-
-def count_params(params) -> int:
-  return int(sum(np.size(x) for x in jax.tree.leaves(params)))
