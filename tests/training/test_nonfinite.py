@@ -38,6 +38,9 @@ def test_run_stops_after_max_nonfinite_in_a_row(tmp_path):
   config.train.num_steps = 20
   config.train.max_nonfinite = 3
   config.optim.learning_rate = 1e38       # params overflow after one step
+  config.optim.warmup_steps = 0
+  # Steps 2, 3, 4 are skipped; the streak is read at the log step 4.
+  assert config.train.log_every == 2
   with pytest.raises(loop.Diverged, match="3 non-finite"):
     run(config, str(tmp_path))
   state = load_state(config, str(tmp_path))
