@@ -14,10 +14,10 @@ Speed: metrics stay on the devices until a log step (the tally of
 runs, and with `train.steps_per_call = k` k steps go in one call. Between
 log steps the host only dispatches.
 
-Where each stream stands is a function of the step: a phase consumes one
-batch of each of its streams per step, so a stream's position is the number
-of steps taken so far by the phases that draw it. The checkpoint records it
-beside the state.
+Where each stream stands is a function of the step (`training/schedule.py`):
+a phase consumes one batch of each of its streams per step, so a stream's
+position is the number of steps taken so far by the phases that draw it. The
+checkpoint records it beside the state.
 """
 
 import contextlib
@@ -34,7 +34,8 @@ import tqdm
 
 from unsup_jax.errors import UserError
 from unsup_jax.training import checkpoint, parallel, program
-from unsup_jax.training.contract import Hook, Method, Phase
+from unsup_jax.training import schedule as schedule_lib
+from unsup_jax.training.contract import Method
 from unsup_jax.training.logging import MetricsLogger
 
 # Keys of hook `i` at step `s`: fold_in(fold_in(fold_in(key(seed),
@@ -103,86 +104,6 @@ def stop_on_signals(flag: dict):
       signal.signal(sig, h)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Item:
-  """One entry of the schedule: a phase over steps (start, end], or a hook
-  standing at step `start` (== end)."""
-  index: int
-  start: int
-  end: int
-  phase: Phase | None = None
-  hook: Hook | None = None
-
-
-def schedule(method: Method) -> list[_Item]:
-  """The method's phases with their absolute step ranges."""
-  items, step = [], 0
-  for i, p in enumerate(method.phases):
-    if isinstance(p, Phase):
-      items.append(_Item(i, step, step + p.num_steps, phase=p))
-      step += p.num_steps
-    elif isinstance(p, Hook):
-      items.append(_Item(i, step, step, hook=p))
-    else:
-      raise TypeError(f"a method's phases are Phase or Hook, got {p!r}")
-  return items
-
-
-def stream_names(streams) -> tuple[str, ...]:
-  return (streams,) if isinstance(streams, str) else tuple(streams)
-
-
-def positions_at(items: list[_Item], step: int) -> dict[str, int]:
-  """Each stream's position (batches drawn) after `step` steps."""
-  positions = {}
-  for item in items:
-    if item.phase is None:
-      continue
-    done = min(max(step - item.start, 0), item.end - item.start)
-    for name in stream_names(item.phase.streams):
-      positions[name] = positions.get(name, 0) + done
-  return positions
-
-
-class _Feeder:
-  """Gathers a phase's batches by position from its streams' iterators."""
-
-  def __init__(self, iterators: dict, streams, placement):
-    self.iterators, self.streams, self.placement = iterators, streams, placement
-
-  def host_batch(self, positions: dict) -> Any:
-    if isinstance(self.streams, str):
-      return self.iterators[self.streams].batch_at(positions[self.streams])
-    return {n: self.iterators[n].batch_at(positions[n]) for n in self.streams}
-
-  def batches(self, positions: dict, k: int) -> Any:
-    """k consecutive batches from `positions`, placed (stacked when k > 1)."""
-    if k == 1:
-      return self.placement.put_batch(self.host_batch(positions))
-    names = stream_names(self.streams)
-    steps = [self.host_batch({n: positions[n] + i for n in names})
-             for i in range(k)]
-    stacked = jax.tree.map(lambda *xs: np.stack(xs), *steps)
-    return self.placement.put_batch(stacked, stacked=True)
-
-
-def _next_stop(config, step: int, item: _Item, total: int,
-               budget: Budget) -> int:
-  """The next step after `step` at which the loop must look up (log, quick
-  evaluation, checkpoint, periodic hook, end of phase, end of budget)."""
-  t = config.train
-  nxt = [item.end, total]
-  for every in (t.log_every, t.checkpoint_every, t.eval_every):
-    if every:
-      nxt.append((step // every + 1) * every)
-  p = item.phase
-  if p.hook is not None and p.every:
-    nxt.append(item.start + ((step - item.start) // p.every + 1) * p.every)
-  if budget.steps is not None:
-    nxt.append(step + max(budget.steps, 1))
-  return min(nxt)
-
-
 class _Run:
   """One `train` call: its placement, streams, checkpoints and state."""
 
@@ -191,11 +112,11 @@ class _Run:
     self.budget = budget or Budget()
     t = config.train
     self.placement = parallel.Placement(parallel.choose_mode(t.parallel))
-    self.items = schedule(method)
+    self.items = schedule_lib.schedule(method)
     self.total = self.items[-1].end if self.items else 0
     used = list(dict.fromkeys(
         [n for it in self.items if it.phase
-         for n in stream_names(it.phase.streams)] or ["train"]))
+         for n in schedule_lib.stream_names(it.phase.streams)] or ["train"]))
     for name in used:
       if name not in data.streams:
         raise UserError(f"the method draws stream {name!r}, which is not "
@@ -232,7 +153,7 @@ class _Run:
     sees it (what `init` is given)."""
     streams = next((it.phase.streams for it in self.items if it.phase),
                    "train")
-    batches = {n: self.iterators[n].batch_at(0) for n in stream_names(streams)}
+    batches = {n: self.iterators[n].batch_at(0) for n in schedule_lib.stream_names(streams)}
     if self.data.transform is not None:
       batches = jax.tree.map(np.asarray, {
           n: self.data.transform(self.stream_index[n], b, 0, 0)
@@ -242,7 +163,7 @@ class _Run:
   def save(self, dstate, *, replace: bool = False) -> None:
     host = self.placement.get(dstate)
     step = int(host.step)
-    self.ckpt.save(host, {"data": {"positions": positions_at(self.items,
+    self.ckpt.save(host, {"data": {"positions": schedule_lib.positions_at(self.items,
                                                              step)},
                           "hooks_done": list(self.hooks_done)},
                    replace=replace)
@@ -253,13 +174,13 @@ class _Run:
         it.hook and it.start == step and it.hook.name not in self.hooks_done
         for it in self.items)
 
-  def run_hook(self, fn, dstate, item: _Item, step: int):
+  def run_hook(self, fn, dstate, item: schedule_lib.Item, step: int):
     key = jax.random.fold_in(jax.random.fold_in(self.hook_key, item.index),
                              step)
     return self.placement.put_state(fn(self.placement.get(dstate),
                                        self.data.view, key))
 
-  def prefix(self, item: _Item, record: dict) -> dict:
+  def prefix(self, item: schedule_lib.Item, record: dict) -> dict:
     if self.first_phase is None or item.index <= self.items[
         self.first_phase].index:
       return record
@@ -316,8 +237,8 @@ def train(config: ml_collections.ConfigDict, method: Method, data,
         if step >= item.end:
           continue
         p = item.phase
-        feeder = _Feeder(run.iterators, p.streams, placement)
-        positions = positions_at(run.items, step)
+        feeder = schedule_lib.Feeder(run.iterators, p.streams, placement)
+        positions = schedule_lib.positions_at(run.items, step)
         prog = program.PhaseProgram(
             program.with_transform(p.step, p.streams, data.transform,
                                    run.stream_index),
@@ -335,12 +256,12 @@ def train(config: ml_collections.ConfigDict, method: Method, data,
           if p.hook is not None and p.every and (
               step - item.start) % p.every == 0:
             dstate = run.run_hook(p.hook, dstate, item, step)
-          stop = _next_stop(config, step, item, run.total, run.budget)
+          stop = schedule_lib.next_stop(config, step, item, run.total, run.budget)
           n = t.steps_per_call if stop - step >= t.steps_per_call > 1 else 1
           dstate, tally = (prog.multi if n > 1 else prog.single)(
               dstate, tally, feeder.batches(positions, n))
           step += n
-          for name in stream_names(p.streams):
+          for name in schedule_lib.stream_names(p.streams):
             positions[name] += n
           bar.update(n)
           if step % t.log_every == 0 or step == item.end:
