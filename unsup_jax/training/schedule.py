@@ -9,6 +9,7 @@ dispatching.
 """
 
 import dataclasses
+from typing import Any
 
 import jax
 import numpy as np
