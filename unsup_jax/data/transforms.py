@@ -6,8 +6,9 @@ and Murray, "On the quantitative analysis of deep belief networks" (ICML
 draws the training bits once, on the host; `"dynamic"` draws fresh bits for
 every step inside the compiled step (`StepTransform`; 16-bit uniforms, so
 each probability is exact to 2^-16), one key per example from its index in
-the global batch, so a step split over devices draws what one device would. Evaluation sees every split binarised once with a fixed
-seed (`eval_view`).
+the global batch, so a step split over devices draws what one device
+would. Evaluation sees every split binarised once with a fixed seed
+(`eval_view`).
 
 Corruption (the denoising autoencoder; Vincent et al. 2008, 2010) adds the
 feature `corrupted`: the image with `data.corruption` noise at

@@ -104,7 +104,8 @@ def model_config(config: ml_collections.ConfigDict, model: str,
   return sub
 
 
-def pca_config_for(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+def pca_config_for(
+    config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """PCA with the largest compared size, fitted on the study's data."""
   sub = _on_study_data(pca_config.config(), config)
   sub.pca.num_components = sizes(config)[-1]

@@ -64,9 +64,10 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
   """The semantic hashing method for the images of `spec`."""
   h = config.hashing
   image_shape = spec.image_shape
-  model = HashingAutoencoder(kind=h.kind, encoder_hidden=tuple(h.encoder_hidden),
-                             decoder_hidden=tuple(h.decoder_hidden),
-                             bits=h.bits, image_shape=image_shape)
+  model = HashingAutoencoder(
+      kind=h.kind, encoder_hidden=tuple(h.encoder_hidden),
+      decoder_hidden=tuple(h.decoder_hidden), bits=h.bits,
+      image_shape=image_shape)
   tx = optim.build(config)
   apply = lambda params, *a, method: model.apply({"params": params}, *a,
                                                  method=method)

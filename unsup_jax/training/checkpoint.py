@@ -93,8 +93,9 @@ class Checkpointer:
       self._manager.wait_until_finished()
     except Exception as e:  # pylint: disable=broad-except
       cause = e if isinstance(e, OSError) else e.__cause__ or e
+      first_line = (str(cause).splitlines() or [""])[0]
       reason = (getattr(cause, "strerror", None) or
-                f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}")
+                f"{type(cause).__name__}: {first_line}")
       raise UserError(f"cannot write checkpoint {step} in {self.directory} "
                       f"({reason}); the earlier checkpoints are kept") from e
     return step

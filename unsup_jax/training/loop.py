@@ -34,7 +34,8 @@ import tqdm
 
 from unsup_jax.errors import UserError
 from unsup_jax.training import checkpoint, parallel, program
-from unsup_jax.training import schedule as schedule_lib
+from unsup_jax.training.schedule import (Feeder, Item, next_stop,
+                                         positions_at, schedule, stream_names)
 from unsup_jax.training.contract import Method
 from unsup_jax.training.logging import MetricsLogger
 
@@ -112,11 +113,11 @@ class _Run:
     self.budget = budget or Budget()
     t = config.train
     self.placement = parallel.Placement(parallel.choose_mode(t.parallel))
-    self.items = schedule_lib.schedule(method)
+    self.items = schedule(method)
     self.total = self.items[-1].end if self.items else 0
     used = list(dict.fromkeys(
         [n for it in self.items if it.phase
-         for n in schedule_lib.stream_names(it.phase.streams)] or ["train"]))
+         for n in stream_names(it.phase.streams)] or ["train"]))
     for name in used:
       if name not in data.streams:
         raise UserError(f"the method draws stream {name!r}, which is not "
@@ -153,7 +154,8 @@ class _Run:
     sees it (what `init` is given)."""
     streams = next((it.phase.streams for it in self.items if it.phase),
                    "train")
-    batches = {n: self.iterators[n].batch_at(0) for n in schedule_lib.stream_names(streams)}
+    batches = {n: self.iterators[n].batch_at(0)
+               for n in stream_names(streams)}
     if self.data.transform is not None:
       batches = jax.tree.map(np.asarray, {
           n: self.data.transform(self.stream_index[n], b, 0, 0)
@@ -163,7 +165,7 @@ class _Run:
   def save(self, dstate, *, replace: bool = False) -> None:
     host = self.placement.get(dstate)
     step = int(host.step)
-    self.ckpt.save(host, {"data": {"positions": schedule_lib.positions_at(self.items,
+    self.ckpt.save(host, {"data": {"positions": positions_at(self.items,
                                                              step)},
                           "hooks_done": list(self.hooks_done)},
                    replace=replace)
@@ -174,13 +176,13 @@ class _Run:
         it.hook and it.start == step and it.hook.name not in self.hooks_done
         for it in self.items)
 
-  def run_hook(self, fn, dstate, item: schedule_lib.Item, step: int):
+  def run_hook(self, fn, dstate, item: Item, step: int):
     key = jax.random.fold_in(jax.random.fold_in(self.hook_key, item.index),
                              step)
     return self.placement.put_state(fn(self.placement.get(dstate),
                                        self.data.view, key))
 
-  def prefix(self, item: schedule_lib.Item, record: dict) -> dict:
+  def prefix(self, item: Item, record: dict) -> dict:
     if self.first_phase is None or item.index <= self.items[
         self.first_phase].index:
       return record
@@ -237,8 +239,8 @@ def train(config: ml_collections.ConfigDict, method: Method, data,
         if step >= item.end:
           continue
         p = item.phase
-        feeder = schedule_lib.Feeder(run.iterators, p.streams, placement)
-        positions = schedule_lib.positions_at(run.items, step)
+        feeder = Feeder(run.iterators, p.streams, placement)
+        positions = positions_at(run.items, step)
         prog = program.PhaseProgram(
             program.with_transform(p.step, p.streams, data.transform,
                                    run.stream_index),
@@ -256,12 +258,12 @@ def train(config: ml_collections.ConfigDict, method: Method, data,
           if p.hook is not None and p.every and (
               step - item.start) % p.every == 0:
             dstate = run.run_hook(p.hook, dstate, item, step)
-          stop = schedule_lib.next_stop(config, step, item, run.total, run.budget)
+          stop = next_stop(config, step, item, run.total, run.budget)
           n = t.steps_per_call if stop - step >= t.steps_per_call > 1 else 1
           dstate, tally = (prog.multi if n > 1 else prog.single)(
               dstate, tally, feeder.batches(positions, n))
           step += n
-          for name in schedule_lib.stream_names(p.streams):
+          for name in stream_names(p.streams):
             positions[name] += n
           bar.update(n)
           if step % t.log_every == 0 or step == item.end:
