@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= experiments/vae_mnist.py
 WORKDIR ?= workdirs/vae_mnist
 
-.PHONY: run test venv bench clean
+.PHONY: run test venv bench bench-loop bench-e2e clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,13 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) -m pytest -q benchmarks/test_twins.py
 	$(PY) benchmarks/train_throughput.py --rounds 5 --steps 50
+
+bench-loop: $(STAMP)
+	$(PY) benchmarks/loop_overhead.py --rounds 3
+
+bench-e2e: $(STAMP)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/end_to_end.py --rounds 2
 
 clean:
 	rm -rf $(VENV) workdirs
