@@ -21,11 +21,18 @@ def load_config(name: str, arg: str | None = "smoke"):
   return module.get_config(arg)
 
 
+def xla_flags(devices: int) -> str:
+  """The suite's XLA flags (`conftest.py`) with `devices` fake CPUs, for
+  subprocesses."""
+  kept = [f for f in os.environ.get("XLA_FLAGS", "").split()
+          if not f.startswith("--xla_force_host_platform_device_count")]
+  return " ".join(kept + [f"--xla_force_host_platform_device_count={devices}"])
+
+
 def launch(*args: str, devices: int = 1, timeout: float = 300,
            env: dict | None = None) -> subprocess.CompletedProcess:
   """Runs `python launch.py ARGS` in a fresh process with `devices` CPUs."""
-  full_env = dict(os.environ, XLA_FLAGS=(
-      f"--xla_force_host_platform_device_count={devices}"), **(env or {}))
+  full_env = dict(os.environ, XLA_FLAGS=xla_flags(devices), **(env or {}))
   return subprocess.run([sys.executable, os.path.join(ROOT, "launch.py"),
                          "--progress=false", *args], cwd=ROOT, env=full_env,
                         capture_output=True, text=True, timeout=timeout)

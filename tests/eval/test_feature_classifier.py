@@ -3,6 +3,8 @@
 import json
 import os
 import shutil
+import threading
+import time
 
 import jax
 import numpy as np
@@ -15,9 +17,10 @@ from unsup_jax.eval import fid as fid_lib
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-  """(cache path, classifier), trained once for the module."""
-  path = str(tmp_path_factory.mktemp("feature_classifier") / "fc.msgpack")
+def cache():
+  """(cache path, classifier): the suite's shared cache (conftest), which the
+  GAN tests read too, trained by whichever test needs it first."""
+  path = os.environ["UNSUP_JAX_FID_CLASSIFIER"]
   return path, fc.load_or_train(path, seed=0)
 
 
@@ -111,6 +114,29 @@ def test_a_corrupt_or_mismatched_cache_is_retrained(cache, data, tmp_path,
   np.testing.assert_array_equal(loaded.features(data.split("test")["image"][:10]),
                                 classifier.features(data.split("test")["image"][:10]))
   assert not [f for f in os.listdir(os.path.dirname(copy)) if ".tmp" in f]
+
+
+def test_processes_missing_the_cache_together_train_once(cache, tmp_path,
+                                                         monkeypatch):
+  _, classifier = cache
+  path = str(tmp_path / "shared" / "fc.msgpack")
+  calls = []
+
+  def slow_train(*, seed, progress):
+    calls.append(seed)
+    time.sleep(0.5)            # the others arrive while this one trains
+    return classifier
+
+  monkeypatch.setattr(fc, "train", slow_train)
+  got = []
+  threads = [threading.Thread(target=lambda: got.append(
+      fc.load_or_train(path, seed=0))) for _ in range(3)]
+  for t in threads:
+    t.start()
+  for t in threads:
+    t.join()
+  assert calls == [0] and len(got) == 3
+  assert all(g.test_accuracy == classifier.test_accuracy for g in got)
 
 
 def test_training_is_deterministic_given_the_seed():

@@ -123,7 +123,8 @@ def test_training_lowers_fid_and_keeps_snapshots_in_the_state(tmp_path):
   config.gan.update(g_channels=32, d_channels=16, noise_dim=16,
                     fid_samples=400)
   config.data.update(num_train=2000, num_test=400, batch_size=64)
-  config.train.update(num_steps=240, eval_every=80, log_every=40)
+  config.train.update(num_steps=240, eval_every=80, log_every=40,
+                      checkpoint_every=1000)
   results = run(config, str(tmp_path))
   records = [r for r in read_metrics(str(tmp_path)) if "eval_fid" in r]
   assert [r["step"] for r in records] == [80, 160]

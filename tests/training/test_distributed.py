@@ -14,7 +14,7 @@ import chex
 import numpy as np
 import pytest
 
-from tests.helpers import ROOT, launch, load_config, load_state
+from tests.helpers import ROOT, launch, load_config, load_state, xla_flags
 
 SMOKE = "--config=experiments/vae_mnist.py:smoke"
 NO_PROBES = "--config.vae.probe_labels=()"   # the probes are tested elsewhere
@@ -28,7 +28,7 @@ def _free_port():
 
 def _two_processes(workdir, mode):
   port = _free_port()
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+  env = dict(os.environ, XLA_FLAGS=xla_flags(1))
   procs = [subprocess.Popen(
       [sys.executable, os.path.join(ROOT, "launch.py"), SMOKE, NO_PROBES,
        f"--workdir={workdir}", "--progress=false", f"--parallel={mode}",
@@ -64,7 +64,7 @@ def test_two_processes_match_one(one_process, mode, tmp_path):
 
 def test_sigterm_saves_and_resume_finishes(tmp_path):
   workdir = str(tmp_path / "run")
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+  env = dict(os.environ, XLA_FLAGS=xla_flags(1))
   proc = subprocess.Popen(
       [sys.executable, os.path.join(ROOT, "launch.py"), SMOKE, NO_PROBES,
        f"--workdir={workdir}", "--progress=false",

@@ -16,7 +16,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from tests.helpers import ROOT, build, launch, load_config, load_state, run
+from tests.helpers import ROOT, build, launch, load_config, load_state, \
+    run, xla_flags
 from unsup_jax.errors import UserError
 from unsup_jax.training import lock, loop, run as run_lib
 
@@ -46,10 +47,10 @@ def test_sigkill_anywhere_then_the_same_command_gives_the_same_run(tmp_path):
   whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
   done = launch(*TINY, f"--workdir={whole}")
   assert done.returncode == 0, done.stderr[-2000:]
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+  env = dict(os.environ, XLA_FLAGS=xla_flags(1))
   rng = np.random.default_rng(0)
   kills = 0
-  for _ in range(6):
+  for _ in range(4):
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "launch.py"),
                              "--progress=false", *TINY, f"--workdir={parts}"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -151,7 +152,7 @@ def test_a_torn_log_line_is_dropped_on_resume(tmp_path):
 
 def test_a_second_run_on_a_locked_workdir_is_refused(tmp_path):
   workdir = str(tmp_path / "run")
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=1")
+  env = dict(os.environ, XLA_FLAGS=xla_flags(1))
   first = subprocess.Popen(
       [sys.executable, os.path.join(ROOT, "launch.py"), "--progress=false",
        *TINY, "--config.train.num_steps=100000", f"--workdir={workdir}"],

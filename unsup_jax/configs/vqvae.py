@@ -47,3 +47,10 @@ def check(c) -> None:
   if c.prior.kernel_size % 2 == 0:
     raise UserError(f"config.prior.kernel_size must be odd, got "
                     f"{c.prior.kernel_size}")
+
+
+def smoke(c) -> None:
+  """Shallower stacks (one residual block, a two-layer prior): compiling,
+  not the few steps, is a smoke run's cost, and it grows with depth."""
+  c.vq.num_residual = min(c.vq.num_residual, 1)
+  c.prior.num_layers = min(c.prior.num_layers, 2)

@@ -21,6 +21,7 @@ next to a json file holding the test accuracy, the seed, a fingerprint of
 the architecture and training recipe, and a SHA-256 of the parameters.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -231,7 +232,8 @@ def load_or_train(cache_path: str, *, seed: int = 0,
   accuracy, seed, recipe fingerprint, parameter SHA-256) at
   `cache_path + ".json"`, both written atomically (tmp file + os.replace),
   the json last. A missing, corrupt or mismatched cache (another seed or
-  `VERSION`) is retrained and overwritten, not an error.
+  `VERSION`) is retrained and overwritten, not an error. Processes that
+  miss the cache at once train it once (a lock file `cache_path + ".lock"`).
 
   Args:
     cache_path: file path of the msgpack parameters; its folder is created.
@@ -244,11 +246,26 @@ def load_or_train(cache_path: str, *, seed: int = 0,
   cached = _load(cache_path, seed)
   if cached is not None:
     return cached
+  os.makedirs(os.path.dirname(os.path.abspath(cache_path)), exist_ok=True)
+  # Runs that miss the cache together train once: the first holds the lock
+  # while it trains, the others then find its cache.
+  with open(cache_path + ".lock", "a") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+      cached = _load(cache_path, seed)
+      if cached is not None:
+        return cached
+      return _train_and_cache(cache_path, seed, progress)
+    finally:
+      fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _train_and_cache(cache_path: str, seed: int,
+                     progress: bool) -> FeatureClassifier:
   if progress:
     print(f"training the feature classifier (cache {cache_path})", flush=True)
   classifier = train(seed=seed, progress=progress)
   payload = flax.serialization.to_bytes(classifier.params)
-  os.makedirs(os.path.dirname(os.path.abspath(cache_path)), exist_ok=True)
   _write_atomic(cache_path, payload)
   meta = dict(test_accuracy=classifier.test_accuracy, seed=seed,
               version=VERSION, fingerprint=_fingerprint(seed),

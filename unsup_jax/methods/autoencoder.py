@@ -195,7 +195,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
   fingerprint = dict(method="autoencoder", **common.model_fingerprint(
       a, FINGERPRINT_FIELDS, spec))
   return Method(
-      init=jax.jit(functools.partial(init, model=model, tx=tx)),
+      init=step_lib.jit_once(functools.partial(init, model=model, tx=tx)),
       phases=(Phase("train", config.train.num_steps, functools.partial(
           train_step, model=model, tx=tx, a=a)),),
       evaluate=functools.partial(evaluate, model=model, config=config),

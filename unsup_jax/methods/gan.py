@@ -67,7 +67,7 @@ def steps(config: ml_collections.ConfigDict,
   def critic(d_params):
     return lambda x: discriminator.apply({"params": d_params}, x)
 
-  @jax.jit
+  @step_lib.jit_once
   def init(key, batch):
     g_key, d_key, run_key = jax.random.split(key, 3)
     g_vars = generator.init(g_key, jnp.zeros((2, g.noise_dim)), train=False)

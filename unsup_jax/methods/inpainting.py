@@ -93,7 +93,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
       {"params": params}, context_input(x, mask)))
   disc = lambda params, x: discriminator.apply({"params": params}, x)
 
-  @jax.jit
+  @step_lib.jit_once
   def init(key, batch):
     param_key, disc_key, run_key = jax.random.split(key, 3)
     x = batch["image"][:1]

@@ -73,7 +73,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
                                                  method=method)
   k = h.k
 
-  @jax.jit
+  @step_lib.jit_once
   def init(key, batch):
     param_key, run_key = jax.random.split(key)
     params = model.init(param_key, batch["image"][:1])["params"]

@@ -151,7 +151,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
       v, FINGERPRINT_FIELDS, spec))
   step = functools.partial(train_step, model=model, tx=tx, v=v)
   return Method(
-      init=jax.jit(functools.partial(init, model=model, tx=tx)),
+      init=step_lib.jit_once(functools.partial(init, model=model, tx=tx)),
       phases=(Phase("train", config.train.num_steps, step),),
       evaluate=functools.partial(evaluate, model=model, config=config),
       figures=common.latent_figures, fingerprint=fingerprint,

@@ -100,7 +100,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
                                       indices[0])
     return out
 
-  @jax.jit
+  @step_lib.jit_once
   def init(key, batch):
     vq_key, cb_key, prior_key, run_key = jax.random.split(key, 4)
     x = batch["image"][:1]
@@ -255,6 +255,10 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
     indices = [bottom] if levels == 1 else [bottom, top]
     return decode_indices(params, extra, indices), indices
 
+  @functools.partial(jax.jit, static_argnames="level")
+  def encoder_output(params, extra, x, level):
+    return encode(params, extra, x)[level]["z"]
+
   def kmeans_start(state, data, key):
     """The whole-data phase before training: each codebook (top first, as
     the bottom encoder reads the quantised top) becomes the k-means centres
@@ -265,7 +269,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
     batch_points = config.data.batch_size * math.prod(code_shapes[0])
     for i in reversed(range(levels)):
       extra = dict(state.extra, codebooks=books)
-      z = map_batches(lambda x: encode(state.params, extra, x)[i]["z"],
+      z = map_batches(lambda x: encoder_output(state.params, extra, x, i),
                       images, batch_size=config.eval.batch_size)
       z = z.reshape(-1, v.embedding_dim)
       pick_key, fit_key = jax.random.split(jax.random.fold_in(key, i))
