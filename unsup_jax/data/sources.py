@@ -20,6 +20,7 @@ features `image` (float32 in [0, 1], `[N, H, W, C]`) and `label` (int32
 `[N]`; absent for unlabelled TFDS sets).
 """
 
+import contextlib
 import logging
 import os
 import socket
@@ -169,20 +170,28 @@ def _not_prepared(name: str, tfds_name: str, data_dir: str) -> UserError:
       f"datasets: {', '.join(OFFLINE_DATASETS)}")
 
 
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+  """Only errors from logger `logger_name` inside the block."""
+  logger = logging.getLogger(logger_name)
+  level = logger.level
+  logger.setLevel(logging.ERROR)
+  try:
+    yield
+  finally:
+    logger.setLevel(level)
+
+
 def _load_tfds(name: str, data_dir: str | None) -> Dataset:
   """Loads `tfds:NAME`, downloading only if not already prepared."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   tfds_name = name[len(_TFDS_PREFIX):]
-  absl_log = logging.getLogger("absl")
-  level = absl_log.level
-  absl_log.setLevel(logging.ERROR)   # "no dataset_info.json" and the like
   try:
-    builder = tfds.builder(tfds_name, data_dir=data_dir)
-    prepared = builder.is_prepared()
+    with _quiet("absl"):   # "no dataset_info.json" and the like
+      builder = tfds.builder(tfds_name, data_dir=data_dir)
+      prepared = builder.is_prepared()
   except Exception as e:  # pylint: disable=broad-except
     raise _unavailable(name, f"unknown to tensorflow_datasets: {_short(e)}")
-  finally:
-    absl_log.setLevel(level)
   if not prepared:
     looked_in = data_dir or str(tfds.core.constants.DATA_DIR)
     # `tfds.testing.mock_data` replaces the download by a no-op: no network.
@@ -192,16 +201,13 @@ def _load_tfds(name: str, data_dir: str | None) -> Dataset:
       raise _not_prepared(name, tfds_name, looked_in)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(_DOWNLOAD_SOCKET_TIMEOUT_S)
-    quiet = logging.getLogger("urllib3")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)   # no retry warning per file
     try:
-      builder.download_and_prepare()
+      with _quiet("urllib3"):   # no retry warning per file
+        builder.download_and_prepare()
     except Exception as e:  # pylint: disable=broad-except
       raise _unavailable(name, f"download failed: {_short(e)}")
     finally:
       socket.setdefaulttimeout(previous)
-      quiet.setLevel(level)
   features = builder.info.features
   if "image" not in features:
     raise UserError(f"dataset '{name}' has no 'image' feature")

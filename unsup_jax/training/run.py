@@ -96,8 +96,7 @@ def run(config: ml_collections.ConfigDict, method: Method | Study, data,
       raise UserError(f"cannot write to --workdir {workdir}: "
                       f"{e.strerror or e} ({getattr(e, 'filename', '')}); "
                       "what was written before is kept") from e
-  bad = sorted(k for k, v in results.items()
-               if isinstance(v, float) and not math.isfinite(v))
+  bad = _non_finite(results)
   if bad:
     raise NonFiniteResults(
         f"the final evaluation is not finite: {', '.join(bad)} (written as "
@@ -105,10 +104,15 @@ def run(config: ml_collections.ConfigDict, method: Method | Study, data,
   return results
 
 
+def _non_finite(results: dict) -> list[str]:
+  """The names of the NaN or infinite metrics in `results`, sorted."""
+  return sorted(k for k, v in results.items()
+                if isinstance(v, float) and not math.isfinite(v))
+
+
 def _run(config, method, data, workdir, stop_after, progress) -> dict:
   budget = loop.Budget(stop_after)
   if isinstance(method, Study):
-    loop.prepare_workdir(workdir)
     states, seconds, history, steps = train_study(
         method, data, workdir, progress=progress, budget=budget)
     final, nonfinite = states, 0
@@ -141,8 +145,7 @@ def write_outputs(config, workdir: str, method, outputs: dict,
         records, os.path.join(figdir, "training_curves.png"))
   viz_report.write_results(workdir, results)
   notes = list(method.report_notes(results)) if method.report_notes else []
-  bad = sorted(k for k, v in results.items()
-               if isinstance(v, float) and not math.isfinite(v))
+  bad = _non_finite(results)
   if bad:
     notes.insert(0, "**These results are not finite and are not valid:** " +
                  ", ".join(f"`{k}`" for k in bad) + ".")
