@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) launch.py --config=$(CONFIG) --workdir=$(WORKDIR)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist worksteal --durations=15 tests
+	$(PY) -m pytest -q -n 2 --durations=15 tests
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt

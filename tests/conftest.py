@@ -32,3 +32,51 @@ os.environ.setdefault("UNSUP_JAX_FID_CLASSIFIER", os.path.join(
 # The tests compare float32 computations to 1e-5: on GPUs (TF32) and TPUs
 # (bfloat16 passes) the default matmul and convolution precision is lower.
 os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+
+# Scheduling of `pytest -n 2` (pytest-xdist). Tests that share an expensive
+# artefact run on one worker, so that it is built once and no worker waits on
+# another's lock: node-id prefix -> group. (xdist's own `--dist loadgroup`
+# marks do not group under pytest 9.2, whose node ids it cannot rename.)
+# Groups go first, then the slowest files, so that the two workers finish
+# together on short tests.
+_GROUPS = {
+    "tests/eval/test_feature_classifier.py::": "fid_classifier",
+    "tests/methods/test_gan.py::test_training_lowers_fid": "fid_classifier",
+    **{f"tests/test_experiments.py::test_smoke_variant_writes_report[{n}]":
+       "fid_classifier" for n in ("dcgan_mnist", "hinge_gan_mnist",
+                                  "wgan_gp_mnist")},
+    "tests/training/test_distributed.py::test_two_processes": "one_process",
+    "tests/methods/test_ae_vs_pca.py::": "ae_vs_pca_trained",
+    "tests/test_launch.py::test_checkpoint_of_a_different_model":
+        "finished_run",
+    "tests/test_launch.py::test_corrupt_checkpoint": "finished_run",
+}
+_SLOW_FIRST = ("tests/test_experiments.py", "tests/training/test_faults.py",
+               "tests/methods/test_vqvae.py", "tests/training/test_distributed.py",
+               "tests/training/test_resume.py", "tests/test_api.py",
+               "tests/nn/test_pixelcnn.py", "tests/methods/test_gan.py",
+               "tests/methods/test_anomaly.py", "tests/training/test_parallel.py")
+
+
+def pytest_collection_modifyitems(config, items):
+  del config
+  rank = lambda item: next((i for i, p in enumerate(_SLOW_FIRST)
+                            if item.nodeid.startswith(p)), len(_SLOW_FIRST))
+  items.sort(key=rank)
+
+
+def pytest_xdist_make_scheduler(config, log):
+  """Under `-n N` (xdist's default `--dist load`): one work unit per group
+  of `_GROUPS`, one per test otherwise; units of several tests first
+  (xdist's scope scheduling). Any other `--dist` is left to xdist."""
+  if config.getvalue("dist") != "load":
+    return None
+  from xdist.scheduler import LoadScopeScheduling  # pylint: disable=g-import-not-at-top
+
+  class GroupScheduling(LoadScopeScheduling):
+
+    def _split_scope(self, nodeid: str) -> str:
+      return next((g for p, g in _GROUPS.items() if nodeid.startswith(p)),
+                  nodeid)
+
+  return GroupScheduling(config, log)

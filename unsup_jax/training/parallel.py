@@ -21,7 +21,6 @@ import functools
 from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
@@ -77,6 +76,17 @@ def _to_host(x):
   return np.asarray(jax.device_get(x))
 
 
+def _first_row(x):
+  """The host copy of the first device's row of a pmap-placed leaf (read
+  from that device's buffer alone)."""
+  if _is_key(x):
+    return jax.random.wrap_key_data(_first_row(jax.random.key_data(x)),
+                                    impl=jax.random.key_impl(x))
+  if isinstance(x, jax.Array):
+    return np.asarray(jax.device_get(x.addressable_data(0)))[0]
+  return np.asarray(x)[0]
+
+
 class Placement:
   """Moves states, batches and metrics into and out of one mode."""
 
@@ -85,6 +95,9 @@ class Placement:
       raise ValueError(f"mode must be one of {MODES[1:]}, got {mode!r}")
     self.mode = mode
     self.axis_name = AXIS if mode == "pmap" else None
+    if mode == "pmap":  # how pmap lays out its outputs: one row per device
+      self.rows = NamedSharding(
+          Mesh(np.asarray(jax.local_devices()), (AXIS,)), P(AXIS))
     if mode == "mesh":
       self.mesh = Mesh(np.asarray(jax.devices()), (MESH_AXIS,))
       self.replicated = NamedSharding(self.mesh, P())
@@ -104,10 +117,19 @@ class Placement:
           lambda x: x.copy() if isinstance(x, jax.Array) else
           jax.device_put(x), state)
     if self.mode == "pmap":
-      n = jax.local_device_count()
-      return jax.tree.map(lambda x: jnp.broadcast_to(x, (n,) + x.shape),
-                          jax.device_put(state))
+      return jax.tree.map(self._rows, state)
     return jax.tree.map(self._replicate, state)
+
+  def _rows(self, x):
+    """One copy of `x` per local device, laid out as pmap lays out its
+    outputs, so that the first call compiles the program the later ones
+    use and nothing is resliced on the devices."""
+    if _is_key(x):
+      return jax.random.wrap_key_data(self._rows(jax.random.key_data(x)),
+                                      impl=jax.random.key_impl(x))
+    x = np.asarray(jax.device_get(x))
+    return jax.device_put(
+        np.broadcast_to(x, (jax.local_device_count(),) + x.shape), self.rows)
 
   def _replicate(self, x):
     if jax.process_count() == 1:
@@ -142,7 +164,7 @@ class Placement:
   def get(self, tree: Any) -> Any:
     """One host copy of a placed tree (replicas are identical)."""
     if self.mode == "pmap":
-      tree = jax.tree.map(lambda x: x[0], tree)
+      return jax.tree.map(_first_row, tree)
     return jax.tree.map(_to_host, tree)
 
   get_state = get
