@@ -144,9 +144,12 @@ class Placement:
 
   def put_batch(self, batch: Any, *, stacked: bool = False) -> Any:
     """This process's numpy batch `[B_local, ...]` (or `[k, B_local, ...]`
-    when `stacked`) on the devices."""
+    when `stacked`), as the compiled step takes it: under "jit" the numpy
+    arrays themselves, which the compiled call copies to the device in its
+    C++ dispatch (a third of the host time of a separate `device_put`: on a
+    2-core machine that time is taken from the step's own threads)."""
     if self.mode == "jit":
-      return jax.device_put(batch)
+      return batch
     if self.mode == "pmap":
       n = jax.local_device_count()
       if stacked:  # [k, B, ...] -> [n, k, B / n, ...]
