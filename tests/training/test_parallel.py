@@ -67,3 +67,46 @@ def test_modes_and_divisibility():
       parallel.check_batch_size(12, mode)
   with pytest.raises(UserError, match="of stream 'labelled'"):
     parallel.check_batch_size(12, "mesh", "labelled")
+
+
+def test_pmap_placement_traces_nothing_but_the_step():
+  """States are put as pmap lays out its outputs: placing one traces no
+  resharding program, the step is traced once (not again when it is fed its
+  own outputs) and reading a state back from the first device traces
+  nothing."""
+  traces = []
+  listener = lambda event, seconds, **kw: traces.append(event) if (
+      event == "/jax/core/compile/jaxpr_trace_duration") else None
+  placement = parallel.Placement("pmap")
+  n = jax.local_device_count()
+  state = {f"w{i}": np.full((i + 1, 3), float(i), np.float32)
+           for i in range(6)}
+  state["key"] = jax.random.key(7)
+
+  def step(s, batch, *, axis_name):
+    out = {k: v + jax.lax.pmean(batch["x"].sum(), axis_name)
+           for k, v in s.items() if k != "key"}
+    return dict(out, key=jax.random.split(s["key"])[0]), batch["x"].sum()
+
+  fn = placement.compile(step)
+  batch = {"x": np.ones((n * 2, 1), np.float32)}
+  jax.monitoring.register_event_duration_secs_listener(listener)
+  try:
+    placed = placement.put_state(state)
+    assert not traces
+    placed, _ = fn(placed, placement.put_batch(batch))
+    assert traces
+    del traces[:]
+    for _ in range(2):
+      placed, _ = fn(placed, placement.put_batch(batch))
+    host = placement.get(placed)
+    assert not traces
+  finally:
+    jax.monitoring.unregister_event_duration_listener(listener)
+  for i in range(6):
+    np.testing.assert_array_equal(host[f"w{i}"], state[f"w{i}"] + 6.0)
+  key = state["key"]
+  for _ in range(3):
+    key = jax.random.split(key)[0]
+  np.testing.assert_array_equal(jax.random.key_data(host["key"]),
+                                jax.random.key_data(key))
