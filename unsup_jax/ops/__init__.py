@@ -1,8 +1,8 @@
 """Pure maths, no Flax: distributions, quantisation, PCA, masks, corruption,
-schedules."""
+schedules, moving averages."""
 
-from unsup_jax.ops import (corruption, distributions, masks, pca, quantize,
-                           schedules)
+from unsup_jax.ops import (averaging, corruption, distributions, masks, pca,
+                           quantize, schedules)
 
-__all__ = ["corruption", "distributions", "masks", "pca", "quantize",
-           "schedules"]
+__all__ = ["averaging", "corruption", "distributions", "masks", "pca",
+           "quantize", "schedules"]

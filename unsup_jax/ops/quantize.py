@@ -15,6 +15,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from unsup_jax.ops import averaging
+
 
 def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
   """a @ b in full float32: GPUs (TF32) and TPUs (bfloat16 passes) would
@@ -124,8 +126,8 @@ def ema_update(state: EMACodebook, z: jax.Array, indices: jax.Array, *,
   if axis_name is not None:
     batch_counts = jax.lax.psum(batch_counts, axis_name)
     batch_sums = jax.lax.psum(batch_sums, axis_name)
-  counts = decay * state.counts + (1 - decay) * batch_counts
-  sums = decay * state.sums + (1 - decay) * batch_sums
+  counts, sums = averaging.ema((state.counts, state.sums),
+                               (batch_counts, batch_sums), decay)
   total = jnp.sum(counts)
   smoothed = (counts + epsilon) / (total + counts.shape[0] * epsilon) * total
   return EMACodebook(sums / smoothed[:, None], counts, sums)
