@@ -64,24 +64,32 @@ def _is_key(x) -> bool:
                                                        jax.dtypes.prng_key)
 
 
+def _keys_by_data(move: Callable) -> Callable:
+  """`move(..., x)` for array leaves made to move typed keys too: their raw
+  data is moved and wrapped back into keys of the same implementation."""
+  @functools.wraps(move)
+  def moved(*args):
+    *rest, x = args
+    if _is_key(x):
+      return jax.random.wrap_key_data(
+          moved(*rest, jax.random.key_data(x)), impl=jax.random.key_impl(x))
+    return move(*rest, x)
+  return moved
+
+
+@_keys_by_data
 def _to_host(x):
   """A host numpy copy of one (possibly replicated, possibly multi-process)
   array leaf; typed keys stay typed keys."""
-  if _is_key(x):
-    impl = jax.random.key_impl(x)
-    return jax.random.wrap_key_data(_to_host(jax.random.key_data(x)),
-                                    impl=impl)
   if isinstance(x, jax.Array) and not x.is_fully_addressable:
     x = x.addressable_data(0)
   return np.asarray(jax.device_get(x))
 
 
+@_keys_by_data
 def _first_row(x):
   """The host copy of the first device's row of a pmap-placed leaf (read
   from that device's buffer alone)."""
-  if _is_key(x):
-    return jax.random.wrap_key_data(_first_row(jax.random.key_data(x)),
-                                    impl=jax.random.key_impl(x))
   if isinstance(x, jax.Array):
     return np.asarray(jax.device_get(x.addressable_data(0)))[0]
   return np.asarray(x)[0]
@@ -120,13 +128,11 @@ class Placement:
       return jax.tree.map(self._rows, state)
     return jax.tree.map(self._replicate, state)
 
+  @_keys_by_data
   def _rows(self, x):
     """One copy of `x` per local device, laid out as pmap lays out its
     outputs, so that the first call compiles the program the later ones
     use and nothing is resliced on the devices."""
-    if _is_key(x):
-      return jax.random.wrap_key_data(self._rows(jax.random.key_data(x)),
-                                      impl=jax.random.key_impl(x))
     x = np.asarray(jax.device_get(x))
     return jax.device_put(
         np.broadcast_to(x, (jax.local_device_count(),) + x.shape), self.rows)
@@ -134,10 +140,10 @@ class Placement:
   def _replicate(self, x):
     if jax.process_count() == 1:
       return jax.device_put(x, self.replicated)
-    if _is_key(x):
-      impl = jax.random.key_impl(x)
-      return jax.random.wrap_key_data(
-          self._replicate(jax.random.key_data(x)), impl=impl)
+    return self._replicate_across_processes(x)
+
+  @_keys_by_data
+  def _replicate_across_processes(self, x):
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, self.replicated,
                                         lambda index: x[index])
