@@ -53,7 +53,7 @@ EXPECTED_FIGURES = {
     "autoencoder": {"reconstructions", "interpolations", "latent_space"},
     "vqvae": {"reconstructions", "codebook_usage", "code_maps", "samples"},
     "gan": {"samples", "samples_during_training", "fid_and_losses",
-            "interpolations"},
+            "interpolations", "nearest_training_images"},
     "pca": {"components", "explained_variance", "reconstructions",
             "latent_space"},
     "inpainting": {"inpainting"},

@@ -265,3 +265,32 @@ def test_penalty_shape_errors():
   with pytest.raises(UserError, match="one shape"):
     adv.gradient_penalty(lambda x: x[:, 0], jnp.ones((3, 4)),
                          jnp.ones((2, 4)), jax.random.key(0))
+
+
+def test_one_sided_label_smoothing_moves_the_optimum_of_real_logits_only():
+  s = 0.9
+  real_grad = jax.grad(lambda r: adv.minimax_d_loss(
+      r, jnp.zeros(1), real_label=s)[0])
+  # The real term is minimised where D(x) = s, i.e. at logit log(s/(1-s)).
+  np.testing.assert_allclose(real_grad(jnp.full(1, np.log(s / (1 - s)))),
+                             0.0, atol=1e-6)
+  assert real_grad(jnp.full(1, 4.0))[0] > 0      # pushed back from D(x)->1
+  # The fake term is the unsmoothed one; s = 1 is the plain loss.
+  fake = jnp.asarray([-1.0, 0.5, 2.0])
+  real = jnp.asarray([0.3, 1.0, -2.0])
+  plain = adv.minimax_d_loss(real, fake)[0]
+  np.testing.assert_allclose(adv.minimax_d_loss(real, fake, real_label=1.0)[0],
+                             plain)
+  fake_grad = lambda label: jax.grad(lambda f: adv.minimax_d_loss(
+      real, f, real_label=label)[0])(fake)
+  np.testing.assert_allclose(fake_grad(s), fake_grad(1.0), rtol=1e-6)
+  smoothed = adv.get("non_saturating", real_label=s)
+  np.testing.assert_allclose(
+      smoothed.d(real, fake)[0],
+      adv.minimax_d_loss(real, fake, real_label=s)[0])
+  assert smoothed.g is adv.non_saturating_g_loss
+
+
+def test_label_smoothing_needs_a_cross_entropy_loss():
+  with pytest.raises(UserError, match="cross-entropy"):
+    adv.get("hinge", real_label=0.9)

@@ -86,11 +86,14 @@ def test_n_critic_discriminator_updates_per_step():
   assert {"d_loss", "g_loss", "d_gp", "wasserstein"} <= set(metrics)
 
 
-@pytest.mark.parametrize("name", ["dcgan_mnist", "wgan_gp_mnist"])
-def test_pmap_step_equals_jit_step(name):
-  """Batch-norm statistics, noise and gradient-penalty draws are global:
-  eight devices reproduce the single-device step."""
-  config = _tiny(name, r1_gamma=0.5)
+@pytest.mark.parametrize("name,fields", [
+    ("dcgan_mnist", {}), ("wgan_gp_mnist", {}),
+    ("hinge_gan_mnist", dict(spectral_norm=True, ema_decay=0.5))])
+def test_pmap_step_equals_jit_step(name, fields):
+  """Batch-norm statistics, noise and gradient-penalty draws are global,
+  and the power-iteration vectors and the moving average follow from the
+  replicated parameters: eight devices reproduce the single-device step."""
+  config = _tiny(name, r1_gamma=0.5, **fields)
   config.gan.n_critic = 2
   method = gan.build(config, image_spec(SHAPE))
   batches = [_batch(seed=s) for s in range(2)]
@@ -105,6 +108,8 @@ def test_pmap_step_equals_jit_step(name):
     ("loss", "wgan", "unknown"),
     ("gradient_penalty", 0.0, "Lipschitz"),
     ("n_critic", 0, "n_critic"),
+    ("real_label", 0.9, "cross-entropy"),
+    ("ema_decay", 1.5, "ema_decay"),
 ])
 def test_bad_settings_are_one_line_user_errors(field, value, message):
   config = _tiny("wgan_gp_mnist")
@@ -119,7 +124,7 @@ def test_bad_settings_are_one_line_user_errors(field, value, message):
 
 
 def test_training_lowers_fid_and_keeps_snapshots_in_the_state(tmp_path):
-  config = _tiny()
+  config = _tiny(ema_decay=0.9, ema_start=40)
   config.gan.update(g_channels=32, d_channels=16, noise_dim=16,
                     fid_samples=400)
   config.data.update(num_train=2000, num_test=400, batch_size=64)
@@ -134,9 +139,105 @@ def test_training_lowers_fid_and_keeps_snapshots_in_the_state(tmp_path):
   assert results["test_fid"] > results["test_fid_floor"] > 0
   assert results["test_classifier_test_accuracy"] > 0.97
   assert results["test_classes_covered"] >= 3
+  assert results["test_fid_raw"] > results["test_fid_floor"]
   from tests.helpers import load_state  # pylint: disable=g-import-not-at-top
   state = load_state(config, str(tmp_path))
   assert sorted(gan_eval.snapshots_of(state)) == [0, 80, 160]
   for name in ("samples_during_training", "fid_and_losses", "interpolations",
-               "class_histogram", "samples"):
+               "class_histogram", "samples", "samples_ema_vs_raw",
+               "nearest_training_images"):
     assert os.path.getsize(tmp_path / "figures" / f"{name}.png") > 1000
+
+
+def _two_steps(config, batch):
+  fns = gan.steps(config, SHAPE)
+  state0 = jax.device_get(fns.init(jax.random.key(0), batch))
+  step = jax.jit(fns.train_step)
+  state = state0
+  for _ in range(2):
+    state, _ = step(state, batch)
+  return state0, jax.device_get(state)
+
+
+def test_ema_generator_is_the_raw_one_at_decay_0_and_fixed_at_decay_1():
+  batch = _batch()
+  _, state = _two_steps(_tiny(ema_decay=0.0), batch)
+  chex.assert_trees_all_equal(state.extra["ema"]["params"],
+                              state.params["generator"])
+  chex.assert_trees_all_equal(state.extra["ema"]["batch_stats"],
+                              state.extra["batch_stats"])
+  state0, state = _two_steps(_tiny(ema_decay=1.0), batch)
+  assert _changed(state.params["generator"], state0.params["generator"])
+  chex.assert_trees_all_equal(state.extra["ema"]["params"],
+                              state0.params["generator"])
+  # Before `ema_start` the average copies the generator, whatever the decay.
+  _, state = _two_steps(_tiny(ema_decay=1.0, ema_start=5), batch)
+  chex.assert_trees_all_equal(state.extra["ema"]["params"],
+                              state.params["generator"])
+
+
+def test_ema_is_a_moving_average_of_the_generator():
+  config = _tiny(ema_decay=0.75)
+  fns = gan.steps(config, SHAPE)
+  batch = _batch()
+  state = fns.init(jax.random.key(0), batch)
+  state, _ = jax.jit(fns.train_step)(state, batch)
+  before = jax.device_get(state.extra["ema"]["params"])
+  state, _ = jax.jit(fns.train_step)(state, batch)
+  expected = jax.tree.map(lambda a, g: 0.75 * a + 0.25 * g, before,
+                          jax.device_get(state.params["generator"]))
+  chex.assert_trees_all_close(state.extra["ema"]["params"], expected,
+                              rtol=1e-6, atol=1e-7)
+
+
+def test_two_time_scales_use_their_own_learning_rates():
+  """Adam's first update moves each weight by lr * |g| / (|g| + eps), that
+  is by lr wherever the gradient is well above eps."""
+  config = _tiny(g_learning_rate=1e-3, d_learning_rate=4e-3)
+  fns = gan.steps(config, SHAPE)
+  state0 = jax.device_get(fns.init(jax.random.key(0), _batch()))
+  one = jax.device_get(jax.jit(fns.train_step)(state0, _batch())[0])
+  for part, lr in (("generator", 1e-3), ("discriminator", 4e-3)):
+    moves = np.concatenate([np.abs(np.ravel(a - b)) for a, b in zip(
+        jax.tree.leaves(one.params[part]),
+        jax.tree.leaves(state0.params[part]))])
+    np.testing.assert_allclose(np.median(moves[moves > 0]), lr, rtol=1e-2)
+    assert moves.max() <= lr * (1 + 1e-4)   # rounding of w - w'
+
+
+def test_spectral_vectors_advance_in_the_discriminator_update_only():
+  config = _tiny("hinge_gan_mnist", spectral_norm=True)
+  fns = gan.steps(config, SHAPE)
+  batch = _batch()
+  state = jax.device_get(fns.init(jax.random.key(0), batch))
+  assert set(state.extra["spectral"]) == {f"SpectralNorm_{i}"
+                                          for i in range(3)}
+  after_d, _ = jax.jit(fns.d_update)(state, batch["image"],
+                                     jax.random.key(1))
+  assert _changed(after_d.extra["spectral"], state.extra["spectral"])
+  after_g, _ = jax.jit(fns.g_update, static_argnums=2)(
+      after_d, jax.random.key(2), 32)
+  chex.assert_trees_all_equal(after_g.extra["spectral"],
+                              after_d.extra["spectral"])
+
+
+def test_moving_average_and_spectral_state_resume_exactly(tmp_path):
+  config = _tiny("hinge_gan_mnist", spectral_norm=True, ema_decay=0.5)
+  config.gan.fid_samples = 100
+  config.data.update(num_train=256, num_test=100, batch_size=32)
+  config.train.update(num_steps=4, eval_every=0, checkpoint_every=2,
+                      log_every=1)
+  whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
+  run(config, whole)
+  from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
+  with pytest.raises(loop.Interrupted):
+    run(config, parts, stop_after=2)
+  results = run(config, parts)
+  from tests.helpers import load_state  # pylint: disable=g-import-not-at-top
+  a, b = load_state(config, whole), load_state(config, parts)
+  assert int(a.step) == int(b.step) == 4
+  chex.assert_trees_all_equal(a.params, b.params)
+  chex.assert_trees_all_equal(a.extra["ema"], b.extra["ema"])
+  chex.assert_trees_all_equal(a.extra["spectral"], b.extra["spectral"])
+  assert _changed(a.extra["ema"]["params"], a.params["generator"])
+  assert "test_fid_raw" in results and "test_fid" in results

@@ -2,7 +2,7 @@
 28x28 digits)."""
 
 from unsup_jax.configs import base
-from unsup_jax.configs.schema import Choice, Float, Int, Str
+from unsup_jax.configs.schema import Bool, Choice, Float, Int, Str
 from unsup_jax.errors import UserError
 
 LOSSES = ("minimax", "non_saturating", "hinge", "least_squares",
@@ -19,8 +19,17 @@ FIELDS = dict(
     r1_gamma=Float(0.0, min=0.0, doc="R1 weight (penalty * gamma / 2)"),
     g_learning_rate=Float(2e-4, above=0.0),
     d_learning_rate=Float(2e-4, above=0.0),
-    beta1=Float(0.5, min=0.0, below=1.0),
+    beta1=Float(0.5, min=0.0, below=1.0, doc="Adam beta1 of both networks "
+                "(0.5: Radford et al. 2016; 0: Gulrajani et al. 2017)"),
     beta2=Float(0.999, min=0.0, below=1.0),
+    spectral_norm=Bool(False, doc="spectrally normalise D's kernels "
+                       "(Miyato et al. 2018)"),
+    ema_decay=Float(0.0, min=0.0, max=1.0, doc="moving average of G's "
+                    "weights, used for sampling and evaluation; 0 = raw G"),
+    ema_start=Int(0, min=0, doc="steps before the average starts (the EMA "
+                  "copies G until then)"),
+    real_label=Float(1.0, above=0.0, max=1.0, doc="target of real samples; "
+                     "< 1 = one-sided label smoothing (Salimans et al. 2016)"),
     fid_samples=Int(1000, min=2, doc="generated images per FID/KID"),
     fid_classifier=Str("", doc="cache of the feature network; '' = workdir"),
 )
@@ -37,3 +46,6 @@ def check(c) -> None:
   if c.gan.loss == "wasserstein" and c.gan.gradient_penalty == 0:
     raise UserError("config.gan.loss 'wasserstein' needs a Lipschitz "
                     "constraint: set config.gan.gradient_penalty (e.g. 10)")
+  if c.gan.real_label < 1 and c.gan.loss not in ("minimax", "non_saturating"):
+    raise UserError(f"config.gan.real_label < 1 (label smoothing) needs a "
+                    f"cross-entropy loss, not {c.gan.loss!r}")

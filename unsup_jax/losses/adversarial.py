@@ -43,6 +43,7 @@ the mean D(x)).
 `LOSSES`; a penalty is added to the critic loss by the caller.
 """
 
+import functools
 from typing import Callable, NamedTuple
 
 import jax
@@ -64,21 +65,33 @@ def _logit_metrics(prefix: str, logits: jax.Array, *,
   return out
 
 
-def minimax_d_loss(real_logits: jax.Array,
-                   fake_logits: jax.Array) -> tuple[jax.Array, Metrics]:
+def minimax_d_loss(real_logits: jax.Array, fake_logits: jax.Array, *,
+                   real_label: float = 1.0) -> tuple[jax.Array, Metrics]:
   """Discriminator cross-entropy: -E log D(x) - E log(1 - D(G(z))).
+
+  With `real_label` = s < 1, the target of real samples is s instead of 1
+  (one-sided label smoothing, Salimans et al. 2016, "Improved Techniques for
+  Training GANs", arXiv:1606.03498, Section 3.4): the real term becomes
+  -E[s log D(x) + (1 - s) log(1 - D(x))], whose minimum over D(x) is at
+  D(x) = s, so D is not rewarded for ever larger logits on real data.
+  Fakes keep the target 0 (smoothing them too would move the optimal D
+  towards the generator's own density).
 
   Args:
     real_logits: `[B, ...]` logits on real samples.
     fake_logits: `[B', ...]` logits on generated samples.
+    real_label: the target of real samples, in (0, 1].
 
   Returns:
     (loss, {"d_loss", "d_real", "d_fake", "d_real_prob", "d_fake_prob"}).
     Equals 2 log 2 when every logit is 0.
   """
   # -log sigmoid(r) = softplus(-r); -log(1 - sigmoid(f)) = softplus(f).
-  loss = (jnp.mean(jax.nn.softplus(-real_logits)) +
-          jnp.mean(jax.nn.softplus(fake_logits)))
+  real_term = jax.nn.softplus(-real_logits)
+  if real_label != 1.0:
+    real_term = (real_label * real_term +
+                 (1 - real_label) * jax.nn.softplus(real_logits))
+  loss = jnp.mean(real_term) + jnp.mean(jax.nn.softplus(fake_logits))
   return loss, dict(d_loss=loss,
                     **_logit_metrics("d_real", real_logits, probs=True),
                     **_logit_metrics("d_fake", fake_logits, probs=True))
@@ -239,15 +252,28 @@ LOSSES = {
 }
 
 
-def get(name: str, allowed: tuple[str, ...] | None = None) -> AdversarialLoss:
+def get(name: str, allowed: tuple[str, ...] | None = None, *,
+        real_label: float = 1.0) -> AdversarialLoss:
   """The loss pair called `name`; UserError if unknown or not in `allowed`.
 
   Args:
     name: a key of `LOSSES`.
     allowed: the names a caller supports (default: all of `LOSSES`).
+    real_label: the target of real samples for the cross-entropy losses
+      (`minimax`, `non_saturating`); below 1 is one-sided label smoothing.
+      The other losses have no labels to smooth: a UserError.
   """
   allowed = tuple(LOSSES) if allowed is None else allowed
   if name not in allowed or name not in LOSSES:
     raise UserError(f"adversarial loss {name!r} is unknown; choose one of "
                     f"{', '.join(allowed)}")
-  return LOSSES[name]
+  pair = LOSSES[name]
+  if real_label == 1.0:
+    return pair
+  if pair.d is not minimax_d_loss:
+    raise UserError(f"label smoothing needs a cross-entropy loss (minimax or "
+                    f"non_saturating), not {name!r}")
+  if not 0.0 < real_label <= 1.0:
+    raise UserError(f"the real label must be in (0, 1], got {real_label}")
+  return pair._replace(d=functools.partial(minimax_d_loss,
+                                           real_label=real_label))

@@ -9,6 +9,25 @@ Wasserstein); `gan.gradient_penalty` adds WGAN-GP's penalty (Gulrajani et
 al. 2017, arXiv:1704.00028) and `gan.r1_gamma` the R1 penalty (Mescheder et
 al. 2018, arXiv:1801.04406) to the discriminator's loss.
 
+Stabilisers, each a field of the `gan` config section:
+
+* `ema_decay`: an exponential moving average of the generator's weights
+  (and batch-norm averages), `ops.averaging.ema`, updated after every
+  generator step from step `ema_start` on (a copy of G before). Samples and
+  FID/KID come from the averaged generator, with the raw one's reported
+  beside them (Karras et al. 2018, arXiv:1710.10196; Yazici et al. 2019,
+  arXiv:1806.04498). 0 keeps the average equal to G.
+* `spectral_norm`: the discriminator's kernels divided by their largest
+  singular value (`nn/spectral_norm.py`, Miyato et al. 2018,
+  arXiv:1802.05957); the power-iteration vectors are `extra["spectral"]`,
+  advanced once per discriminator update.
+* `g_learning_rate` / `d_learning_rate`: the two time-scale update rule
+  (Heusel et al. 2017, arXiv:1706.08500); `beta1`: Adam's first moment
+  (0.5 in DCGAN, 0 in WGAN-GP and the SN-GAN setups).
+* `real_label` < 1: one-sided label smoothing (Salimans et al. 2016,
+  arXiv:1606.03498), for the cross-entropy losses.
+* `r1_gamma`, `gradient_penalty`: the penalties above.
+
 Config: `configs/gan.py`. Evaluation (`methods/gan_eval.py`): FID and KID in the feature space of a
 small classifier trained in-project on mnist5k (`eval/feature_classifier.py`,
 cached in the workdir), with the FID of the real training split against the
@@ -28,7 +47,7 @@ from unsup_jax.errors import UserError
 from unsup_jax.losses import adversarial, gradient_penalty
 from unsup_jax.methods import gan_eval
 from unsup_jax.models.gan import Discriminator, Generator
-from unsup_jax.ops import distributions
+from unsup_jax.ops import averaging, distributions
 from unsup_jax.training import step as step_lib
 from unsup_jax.training.contract import Method, Phase
 from unsup_jax.training.state import TrainState
@@ -37,7 +56,9 @@ from unsup_jax.training.state import TrainState
 def steps(config: ml_collections.ConfigDict,
           image_shape: tuple[int, int, int]) -> types.SimpleNamespace:
   """The networks' pure functions: `init`, `train_step`, its two halves
-  `d_update` and `g_update`, `noise` and `sample(params, extra, z)`."""
+  `d_update` and `g_update`, `update_ema`, `noise`, and
+  `sample(params, extra, z)` / `sample_ema(params, extra, z)` from the raw
+  and the averaged generator."""
   g = config.gan
   scale = 2 ** g.num_scales
   if image_shape[0] % scale or image_shape[1] % scale:
@@ -45,8 +66,8 @@ def steps(config: ml_collections.ConfigDict,
                     f"divisible by 2^{g.num_scales}; change config.gan."
                     f"num_scales")
   generator = Generator(image_shape, g.g_channels, g.num_scales)
-  discriminator = Discriminator(g.d_channels, g.num_scales)
-  losses = adversarial.get(g.loss)
+  discriminator = Discriminator(g.d_channels, g.num_scales, g.spectral_norm)
+  losses = adversarial.get(g.loss, real_label=g.real_label)
   tx = {"generator": optax.adam(g.g_learning_rate, g.beta1, g.beta2),
         "discriminator": optax.adam(g.d_learning_rate, g.beta1, g.beta2)}
 
@@ -64,24 +85,37 @@ def steps(config: ml_collections.ConfigDict,
     return generator.apply(variables, z, train=True, axis_name=axis_name,
                            mutable=["batch_stats"])
 
-  def critic(d_params):
-    return lambda x: discriminator.apply({"params": d_params}, x)
+  def critic(d_params, spectral):
+    """The discriminator with its current power-iteration vectors."""
+    return lambda x: discriminator.apply(
+        {"params": d_params, "spectral": spectral}, x)
+
+  def critic_updating(d_params, spectral, x):
+    """Logits on `x` and the advanced power-iteration vectors."""
+    logits, new = discriminator.apply(
+        {"params": d_params, "spectral": spectral}, x, update=True,
+        mutable=["spectral"])
+    return logits, new.get("spectral", {})
 
   @step_lib.jit_once
   def init(key, batch):
     g_key, d_key, run_key = jax.random.split(key, 3)
     g_vars = generator.init(g_key, jnp.zeros((2, g.noise_dim)), train=False)
-    d_params = discriminator.init(d_key, batch["image"][:1])["params"]
-    params = {"generator": g_vars["params"], "discriminator": d_params}
+    d_vars = discriminator.init(d_key, batch["image"][:1])
+    params = {"generator": g_vars["params"], "discriminator": d_vars["params"]}
     opt_state = {k: tx[k].init(params[k]) for k in params}
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
                       opt_state=opt_state, key=run_key,
                       extra={"batch_stats": g_vars["batch_stats"],
+                             "spectral": d_vars.get("spectral", {}),
+                             "ema": {"params": g_vars["params"],
+                                     "batch_stats": g_vars["batch_stats"]},
                              "snapshots": gan_eval.empty_snapshots(
                                  image_shape)})
 
   def d_update(state, x, key, *, axis_name=None):
-    """One discriminator update on `x` and fresh fakes; G is untouched."""
+    """One discriminator update on `x` and fresh fakes; G is untouched.
+    The power-iteration vectors advance once (on the same forward pass)."""
     fake_key, gp_key = jax.random.split(key)
     fake, _ = generate(state.params["generator"], state.extra["batch_stats"],
                        noise(fake_key, x.shape[0], axis_name), train=True,
@@ -89,8 +123,10 @@ def steps(config: ml_collections.ConfigDict,
     fake = jax.lax.stop_gradient(fake)
 
     def loss_fn(d_params):
-      f = critic(d_params)
-      loss, metrics = losses.d(f(x), f(fake))
+      logits, spectral = critic_updating(
+          d_params, state.extra["spectral"], jnp.concatenate([x, fake]))
+      loss, metrics = losses.d(logits[:x.shape[0]], logits[x.shape[0]:])
+      f = critic(d_params, spectral)
       if g.gradient_penalty > 0:
         gp, m = gradient_penalty.gradient_penalty(
             f, x, fake, gp_key,
@@ -99,13 +135,15 @@ def steps(config: ml_collections.ConfigDict,
       if g.r1_gamma > 0:
         r1, m = gradient_penalty.r1_penalty(f, x)
         loss, metrics = loss + 0.5 * g.r1_gamma * r1, dict(metrics, **m)
-      return loss, dict(metrics, loss=loss)
+      return loss, (dict(metrics, loss=loss), spectral)
 
-    (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        state.params["discriminator"])
+    (_, (metrics, spectral)), grads = jax.value_and_grad(
+        loss_fn, has_aux=True)(state.params["discriminator"])
     return step_lib.apply_gradients(state, grads, metrics,
                                     tx["discriminator"], axis_name=axis_name,
-                                    part="discriminator", advance=False)
+                                    part="discriminator", advance=False,
+                                    extra=dict(state.extra,
+                                               spectral=spectral))
 
   def g_update(state, key, batch_size, *, axis_name=None):
     """One generator update against the current D; D is untouched."""
@@ -114,8 +152,8 @@ def steps(config: ml_collections.ConfigDict,
     def loss_fn(g_params):
       fake, new_vars = generate(g_params, state.extra["batch_stats"], z,
                                 train=True, axis_name=axis_name)
-      loss, metrics = losses.g(
-          critic(state.params["discriminator"])(fake))
+      loss, metrics = losses.g(critic(state.params["discriminator"],
+                                      state.extra["spectral"])(fake))
       return loss, (dict(metrics, loss=loss), new_vars["batch_stats"])
 
     (_, (metrics, stats)), grads = jax.value_and_grad(
@@ -123,6 +161,15 @@ def steps(config: ml_collections.ConfigDict,
     return step_lib.apply_gradients(state, grads, metrics, tx["generator"],
                                     axis_name=axis_name, part="generator",
                                     extra=dict(state.extra, batch_stats=stats))
+
+  def update_ema(state):
+    """The averaged generator one step closer to the raw one (a copy of it
+    before `ema_start`)."""
+    decay = jnp.where(state.step > g.ema_start, g.ema_decay, 0.0)
+    raw = {"params": state.params["generator"],
+           "batch_stats": state.extra["batch_stats"]}
+    return state.replace(extra=dict(
+        state.extra, ema=averaging.ema(state.extra["ema"], raw, decay)))
 
   def train_step(state, batch, *, axis_name=None):
     x = batch["image"]
@@ -138,6 +185,7 @@ def steps(config: ml_collections.ConfigDict,
                                          first)
     state, g_metrics = g_update(state, jax.random.fold_in(key, 1),
                                 x.shape[0], axis_name=axis_name)
+    state = update_ema(state)
     metrics = {k: v for k, v in d_metrics.items() if k != "loss"}
     metrics.update(g_loss=g_metrics["g_loss"],
                    nonfinite_total=g_metrics["nonfinite_total"],
@@ -146,9 +194,12 @@ def steps(config: ml_collections.ConfigDict,
 
   sample = jax.jit(lambda params, extra, z: generate(
       params["generator"], extra["batch_stats"], z, train=False))
+  sample_ema = jax.jit(lambda params, extra, z: generate(
+      extra["ema"]["params"], extra["ema"]["batch_stats"], z, train=False))
   return types.SimpleNamespace(init=init, train_step=train_step,
                                d_update=d_update, g_update=g_update,
-                               noise=noise, sample=sample)
+                               update_ema=update_ema, noise=noise,
+                               sample=sample, sample_ema=sample_ema)
 
 
 def build(config: ml_collections.ConfigDict, spec,
@@ -157,11 +208,15 @@ def build(config: ml_collections.ConfigDict, spec,
   g = config.gan
   image_shape = spec.image_shape
   fns = steps(config, image_shape)
-  evaluator = gan_eval.Evaluator(config, image_shape, workdir, fns.sample)
+  use_ema = g.ema_decay > 0
+  main = fns.sample_ema if use_ema else fns.sample
+  evaluator = gan_eval.Evaluator(config, image_shape, workdir, main,
+                                 fns.sample if use_ema else None)
   fingerprint = dict(method="gan", image_shape=list(image_shape),
                      gan={f: g[f] for f in ("noise_dim", "g_channels",
-                                            "d_channels", "num_scales")})
-  snapshot = functools.partial(gan_eval.snapshot, sample=fns.sample,
+                                            "d_channels", "num_scales",
+                                            "spectral_norm")})
+  snapshot = functools.partial(gan_eval.snapshot, sample=main,
                                noise_dim=g.noise_dim)
   every = config.train.eval_every
   return Method(

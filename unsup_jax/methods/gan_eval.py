@@ -9,6 +9,12 @@ against the real test split is the floor a perfect generator would reach
 with finite samples. The classifier's predictions on generated images give
 their class histogram: a collapsed generator covers few classes.
 
+With a moving average of the generator (`gan.ema_decay` > 0), `fid`, `kid`,
+the class shares and the samples are the averaged generator's, and
+`fid_raw` / `kid_raw` and `samples_raw` the raw one's, from the same noise.
+The nearest training image (in pixels) to each of a few samples checks
+for memorisation.
+
 Samples over training: a periodic whole-data hook of the training phase
 (`snapshot`, every `train.eval_every` steps) decodes a fixed set of noise
 vectors and keeps the images in the state (`extra["snapshots"]`, the last
@@ -32,6 +38,16 @@ NUM_SNAPSHOT = 10
 MAX_SNAPSHOTS = 16
 KID_SUBSET = 500
 CLASSIFIER_ENV = "UNSUP_JAX_FID_CLASSIFIER"
+NUM_NEAREST = 10
+
+
+def nearest_training_images(samples, train_images) -> np.ndarray:
+  """The training image closest in squared pixel distance to each sample:
+  `[N, H, W, C]`, `[M, H, W, C]` -> `[N, H, W, C]`."""
+  a = np.asarray(samples, np.float32).reshape(len(samples), -1)
+  b = np.asarray(train_images, np.float32).reshape(len(train_images), -1)
+  d2 = (a * a).sum(1)[:, None] - 2 * a @ b.T + (b * b).sum(1)[None, :]
+  return np.asarray(train_images)[np.argmin(d2, axis=1)]
 
 
 def empty_snapshots(image_shape) -> dict:
@@ -72,9 +88,12 @@ class Evaluator:
   """`evaluate`, `figures` and `report_notes` of the GAN method."""
 
   def __init__(self, config: ml_collections.ConfigDict, image_shape,
-               workdir: str | None, sample):
+               workdir: str | None, sample, sample_raw=None):
+    """`sample(params, extra, z)` is the evaluated generator (the averaged
+    one when there is one); `sample_raw`, if given, the raw generator,
+    evaluated beside it."""
     self.config, self.g = config, config.gan
-    self.workdir, self.sample = workdir, sample
+    self.workdir, self.sample, self.sample_raw = workdir, sample, sample_raw
     self.has_fid = tuple(image_shape) == feature_classifier.IMAGE_SHAPE
     self._classifier = self._floor = None
 
@@ -93,9 +112,11 @@ class Evaluator:
           self.classifier_path(), seed=0)
     return self._classifier
 
-  def generate(self, state, key, num: int) -> np.ndarray:
+  def generate(self, state, key, num: int, *, raw: bool = False
+               ) -> np.ndarray:
+    sample = self.sample_raw if raw else self.sample
     z = np.asarray(jax.random.normal(key, (num, self.g.noise_dim)))
-    return map_batches(lambda zz: self.sample(state.params, state.extra, zz),
+    return map_batches(lambda zz: sample(state.params, state.extra, zz),
                        z, batch_size=min(num, 500))
 
   def floor(self, train_images, test_images) -> dict:
@@ -123,6 +144,12 @@ class Evaluator:
       kid_mean, kid_std = fid_lib.kid(f_gen, f_test, subset_size=KID_SUBSET)
       metrics = {"fid": fid_lib.fid(f_gen, f_test), "kid": kid_mean,
                  "kid_std": kid_std}
+      if self.sample_raw is not None:
+        f_raw = clf.features(self.generate(state, fid_key,
+                                           self.g.fid_samples, raw=True))
+        metrics.update(fid_raw=fid_lib.fid(f_raw, f_test),
+                       kid_raw=fid_lib.kid(f_raw, f_test,
+                                           subset_size=KID_SUBSET)[0])
     if not full:
       return metrics, {}
     snapshots = snapshots_of(state)
@@ -132,6 +159,10 @@ class Evaluator:
                "samples": self.generate(state, sample_key, 64),
                "snapshots": snapshots,
                "interpolations": self.interpolations(state, interp_key)}
+    if self.sample_raw is not None:
+      outputs["samples_raw"] = self.generate(state, sample_key, 64, raw=True)
+    outputs["nearest"] = nearest_training_images(
+        outputs["samples"][:NUM_NEAREST], data.split("train")["image"])
     if self.has_fid:
       counts = np.bincount(clf.predict(generated),
                            minlength=feature_classifier.NUM_CLASSES)
@@ -140,6 +171,7 @@ class Evaluator:
       metrics["classifier_test_accuracy"] = clf.test_accuracy
       metrics["classes_covered"] = int(np.sum(share >= 0.01))
       metrics["class_share_max"] = float(share.max())
+      metrics["class_share_min"] = float(share.min())
       metrics.update({f"class_share_{d}": float(share[d])
                       for d in range(len(share))})
       outputs.update(class_counts=counts, fid=metrics["fid"],
@@ -164,6 +196,9 @@ class Evaluator:
     path = lambda name: os.path.join(outdir, f"{name}.png")
     paths = {"samples": viz.samples(outputs["samples"], path("samples"),
                                     title="Generated samples"),
+             "nearest_training_images": gan_viz.nearest_training_images(
+                 outputs["samples"][:NUM_NEAREST], outputs["nearest"],
+                 path("nearest_training_images")),
              "samples_during_training": gan_viz.samples_during_training(
                  outputs["snapshots"], path("samples_during_training"))}
     records = outputs.get("history") or []
@@ -176,6 +211,10 @@ class Evaluator:
     paths["interpolations"] = viz.interpolations(
         outputs["interpolations"], path("interpolations"),
         title="Generator along straight lines in noise space")
+    if "samples_raw" in outputs:
+      paths["samples_ema_vs_raw"] = gan_viz.ema_and_raw(
+          outputs["samples"], outputs["samples_raw"],
+          path("samples_ema_vs_raw"))
     if "class_counts" in outputs:
       paths["class_histogram"] = gan_viz.class_histogram(
           outputs["class_counts"], outputs.get("real_counts"),
@@ -186,16 +225,20 @@ class Evaluator:
     if "test_fid" not in results:
       return ["FID and KID need a feature network for this image shape; the "
               "in-project one is for 28x28x1 digits."]
+    has_raw = "test_fid_raw" in results
     return [
         "FID and KID are measured in the 128-d penultimate features of a "
         "small classifier trained on mnist5k (`eval/feature_classifier.py`, "
         f"test accuracy {results['test_classifier_test_accuracy']:.3f}), "
         f"between {self.g.fid_samples} generated and the real test images.",
         "| | FID | KID |\n|---|---:|---:|\n"
-        f"| generated vs test | {results['test_fid']:.2f} | "
-        f"{results['test_kid']:.4f} |\n"
+        f"| generated vs test{' (EMA generator)' * has_raw} | "
+        f"{results['test_fid']:.2f} | {results['test_kid']:.4f} |\n"
+        + (f"| raw generator vs test | {results['test_fid_raw']:.2f} | "
+           f"{results['test_kid_raw']:.4f} |\n" if has_raw else "") +
         f"| real train vs test (floor) | {results['test_fid_floor']:.2f} | "
         f"{results['test_kid_floor']:.4f} |",
         f"Classes covered by the generator (>= 1% of samples): "
         f"{results['test_classes_covered']}/10; the most frequent class "
-        f"takes {results['test_class_share_max']:.1%}."]
+        f"takes {results['test_class_share_max']:.1%}, the rarest "
+        f"{results['test_class_share_min']:.1%}."]

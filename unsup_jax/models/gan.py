@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from unsup_jax.nn.conv import DownConv2x, UpConv2x
+from unsup_jax.nn.spectral_norm import SpectralNorm
 
 
 class Generator(nn.Module):
@@ -66,15 +67,21 @@ class Discriminator(nn.Module):
   Attributes:
     channels: channels of the first strided convolution (doubled after).
     num_down: stride-2 convolutions.
+    spectral_norm: divide every kernel by its largest singular value
+      (`nn.spectral_norm`; Miyato et al. 2018). Its power-iteration vectors
+      are the `"spectral"` collection, advanced when `update=True`.
   """
   channels: int = 64
   num_down: int = 2
+  spectral_norm: bool = False
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array, *, update: bool = False) -> jax.Array:
+    wrap = ((lambda layer, h: SpectralNorm(layer)(h, update=update))
+            if self.spectral_norm else (lambda layer, h: layer(h)))
     ch = self.channels
     for i in range(self.num_down):
-      x = nn.leaky_relu(DownConv2x(ch, name=f"conv_{i}")(x), 0.2)
+      x = nn.leaky_relu(wrap(DownConv2x(ch, name=f"conv_{i}"), x), 0.2)
       ch *= 2
     x = x.reshape(x.shape[0], -1)
-    return nn.Dense(1, name="out")(x)[:, 0]
+    return wrap(nn.Dense(1, name="out"), x)[:, 0]

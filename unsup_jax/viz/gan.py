@@ -99,3 +99,27 @@ def class_histogram(generated_counts, real_counts, path, *,
   ax.legend(fontsize=8)
   fig.tight_layout()
   return viz.save_figure(fig, path)
+
+
+def ema_and_raw(ema_images, raw_images, path, *, ncols=8,
+                title="Same noise: averaged generator (left) and raw (right)"):
+  """Two grids of `[N, H, W, C]` samples side by side, the same noise in
+  the same place."""
+  fig, axes = plt.subplots(1, 2, figsize=(9, 4.8))
+  for ax, images, name in ((axes[0], ema_images, "EMA generator"),
+                           (axes[1], raw_images, "raw generator")):
+    mosaic = viz.make_mosaic(viz._as_images(images), ncols)  # pylint: disable=protected-access
+    ax.imshow(mosaic[..., 0] if mosaic.shape[-1] == 1 else mosaic,
+              cmap="gray", vmin=0.0, vmax=1.0)
+    ax.set(title=name, xticks=[], yticks=[])
+  fig.suptitle(title)
+  fig.tight_layout()
+  return viz.save_figure(fig, path)
+
+
+def nearest_training_images(samples, nearest, path, *,
+                            title="Samples (top) and their nearest training "
+                                  "images in pixel space (bottom)"):
+  """The memorisation check: each sample above its nearest neighbour."""
+  return viz.labelled_rows([("generated", samples),
+                            ("nearest train", nearest)], path, title=title)
