@@ -13,6 +13,7 @@ from unsup_jax.configs import gan
 
 def get_config(arg=None):
   c = gan.config(loss="non_saturating")
+  c.gan.ema_decay, c.gan.ema_start = 0.999, 500
   c.data.batch_size = 64
   c.train.num_steps = 2000
   c.train.eval_every = 500

@@ -61,6 +61,7 @@ EXPECTED_FIGURES = {
                          "precision_recall", "retrieval"},
     "anomaly": {"score_histograms", "auroc_per_digit", "roc_curves"},
     "ae_vs_pca": {"mse_vs_size", "reconstructions"},
+    "gan_ablation": {"fid_curves", "final_fid"},
 }
 # What particular experiments add: (figures, test_ results).
 EXTRAS = {
@@ -78,6 +79,8 @@ EXTRAS = {
                               "auroc_vae_mean"}),
     "ae_vs_pca": (set(), {"mse_pca_k2", "mse_linear_ae_k2", "mse_deep_ae_k2",
                           "mse_conv_ae_k2"}),
+    "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",
+                             "kid_full_mean", "fid_floor"}),
 }
 
 

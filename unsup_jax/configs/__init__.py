@@ -27,7 +27,7 @@ from unsup_jax.errors import UserError
 # config.method -> its config module `unsup_jax.configs.<name>`; the method
 # itself is `unsup_jax.methods.<name>`.
 METHODS = ("vae", "autoencoder", "pca", "inpainting", "semantic_hashing",
-           "vqvae", "gan", "anomaly", "ae_vs_pca")
+           "vqvae", "gan", "anomaly", "ae_vs_pca", "gan_ablation")
 
 __all__ = ["METHODS", "base", "base_config", "module", "schema", "validate",
            "variant"]

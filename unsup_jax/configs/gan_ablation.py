@@ -1,0 +1,31 @@
+"""Config of the GAN stabiliser ablation (`methods/gan_ablation.py`):
+section `ablation`. Every variant is a sub-run built from one GAN
+experiment's config (the full recipe)."""
+
+from unsup_jax.configs import base
+from unsup_jax.configs.schema import Int, Ints, Str, Strs
+
+# Each stabiliser and the `gan` fields that switch it on (their values come
+# from the recipe's experiment; "off" is `configs/gan.py`'s default).
+STABILISERS = {
+    "ema": ("ema_decay", "ema_start"),
+    "spectral_norm": ("spectral_norm",),
+    "ttur": ("g_learning_rate", "d_learning_rate"),
+    "adam_beta1": ("beta1", "beta2"),
+    "label_smoothing": ("real_label",),
+    "r1": ("r1_gamma",),
+}
+
+FIELDS = dict(
+    experiment=Str("dcgan_mnist", doc="experiments/NAME.py of the recipe"),
+    stabilisers=Strs(("ema",), choices=tuple(STABILISERS),
+                     doc="the recipe's stabilisers that are ablated"),
+    seeds=Ints((0, 1, 2), min=0, doc="one sub-run per variant and seed"),
+    num_steps=Int(1000, min=1, doc="steps of every sub-run"),
+    eval_every=Int(250, min=0, doc="FID curve points (0: final only)"),
+)
+SECTIONS = {"ablation": FIELDS}
+
+
+def config():
+  return base.with_sections("gan_ablation", SECTIONS)
