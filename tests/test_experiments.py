@@ -62,6 +62,7 @@ EXPECTED_FIGURES = {
     "anomaly": {"score_histograms", "auroc_per_digit", "roc_curves"},
     "ae_vs_pca": {"mse_vs_size", "reconstructions"},
     "gan_ablation": {"fid_curves", "final_fid"},
+    "gan_inpainting": {"inpainting", "latent_loss"},
 }
 # What particular experiments add: (figures, test_ results).
 EXTRAS = {
@@ -79,6 +80,9 @@ EXTRAS = {
                               "auroc_vae_mean"}),
     "ae_vs_pca": (set(), {"mse_pca_k2", "mse_linear_ae_k2", "mse_deep_ae_k2",
                           "mse_conv_ae_k2"}),
+    "gan_inpainting_mnist": (set(), {"hole_mse_gan_prior",
+                                     "hole_mse_context_encoder",
+                                     "hole_mse_mean_fill"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",
                              "kid_full_mean", "fid_floor"}),
 }

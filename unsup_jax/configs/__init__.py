@@ -27,7 +27,8 @@ from unsup_jax.errors import UserError
 # config.method -> its config module `unsup_jax.configs.<name>`; the method
 # itself is `unsup_jax.methods.<name>`.
 METHODS = ("vae", "autoencoder", "pca", "inpainting", "semantic_hashing",
-           "vqvae", "gan", "anomaly", "ae_vs_pca", "gan_ablation")
+           "vqvae", "gan", "anomaly", "ae_vs_pca", "gan_ablation",
+           "gan_inpainting")
 
 __all__ = ["METHODS", "base", "base_config", "module", "schema", "validate",
            "variant"]

@@ -56,9 +56,9 @@ from unsup_jax.training.state import TrainState
 def steps(config: ml_collections.ConfigDict,
           image_shape: tuple[int, int, int]) -> types.SimpleNamespace:
   """The networks' pure functions: `init`, `train_step`, its two halves
-  `d_update` and `g_update`, `update_ema`, `noise`, and
+  `d_update` and `g_update`, `update_ema`, `noise`,
   `sample(params, extra, z)` / `sample_ema(params, extra, z)` from the raw
-  and the averaged generator."""
+  and the averaged generator, and `trained_networks(state)`."""
   g = config.gan
   scale = 2 ** g.num_scales
   if image_shape[0] % scale or image_shape[1] % scale:
@@ -196,10 +196,22 @@ def steps(config: ml_collections.ConfigDict,
       params["generator"], extra["batch_stats"], z, train=False))
   sample_ema = jax.jit(lambda params, extra, z: generate(
       extra["ema"]["params"], extra["ema"]["batch_stats"], z, train=False))
+  def trained_networks(state, *, ema: bool = True):
+    """Pure `(g(z) -> images, d(images) -> logits)` of a trained state, the
+    generator in evaluation mode (the averaged one if `ema`): for methods
+    that use a trained GAN, such as GAN-prior inpainting."""
+    g_vars = (state.extra["ema"] if ema else
+              {"params": state.params["generator"],
+               "batch_stats": state.extra["batch_stats"]})
+    return (lambda z: generate(g_vars["params"], g_vars["batch_stats"], z,
+                               train=False),
+            critic(state.params["discriminator"], state.extra["spectral"]))
+
   return types.SimpleNamespace(init=init, train_step=train_step,
                                d_update=d_update, g_update=g_update,
                                update_ema=update_ema, noise=noise,
-                               sample=sample, sample_ema=sample_ema)
+                               sample=sample, sample_ema=sample_ema,
+                               trained_networks=trained_networks)
 
 
 def build(config: ml_collections.ConfigDict, spec,

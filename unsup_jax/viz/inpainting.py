@@ -46,3 +46,26 @@ def inpainting_triplets(masked: np.ndarray, filled: np.ndarray,
   rows = [("masked", masked), ("filled", filled), *extra_rows,
           ("original", original)]
   return labelled_rows(rows, path, title=title)
+
+
+def latent_loss(losses: np.ndarray, path: str, *,
+                title: str = "GAN-prior inpainting: loss of the latent fit"
+                ) -> str:
+  """`[N, S]` per-image losses over the fit's steps: median and the 10-90%
+  band."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  losses = np.asarray(losses, np.float64)
+  steps = np.arange(losses.shape[1])
+  fig, ax = plt.subplots(figsize=(6, 3.4))
+  ax.plot(steps, np.median(losses, 0), color="tab:blue", label="median")
+  ax.fill_between(steps, np.percentile(losses, 10, 0),
+                  np.percentile(losses, 90, 0), color="tab:blue", alpha=0.2,
+                  label="10-90% of images")
+  ax.set(xlabel="Adam step on z", ylabel="contextual + perceptual loss",
+         yscale="log", title=title)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  return viz.save_figure(fig, path)
