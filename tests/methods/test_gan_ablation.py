@@ -23,6 +23,11 @@ def test_variants_add_one_and_leave_one_out_without_duplicates():
                                              "full": {"ema"}}
   two = gan_ablation.variants(("ema", "ttur"))
   assert len(set(two.values())) == len(two) == 4
+  # Stabilisers the recipe lacks are only added alone to plain.
+  more = gan_ablation.variants(("ema", "r1"), ("spectral_norm",))
+  assert more["plus_spectral_norm"] == {"spectral_norm"}
+  assert more["full"] == {"ema", "r1"}
+  assert "full_no_spectral_norm" not in more
 
 
 def _recipe_config(**gan_fields):
@@ -47,6 +52,18 @@ def test_each_variant_switches_off_exactly_the_stabilisers_it_lacks():
     # Everything else is the recipe's.
     assert sub.gan.loss == full.gan.loss
     assert sub.gan.g_channels == full.gan.g_channels
+
+
+def test_a_stabiliser_tried_alone_takes_its_paper_values():
+  config, full = _recipe_config(ema_decay=0.99, ema_start=10)
+  config.ablation.update(stabilisers=("ema",), also_alone=("spectral_norm",
+                                                           "ttur"))
+  sub = gan_ablation.variant_config(config, full, frozenset({"ttur"}), 0)
+  assert (sub.gan.g_learning_rate, sub.gan.d_learning_rate) == (1e-4, 4e-4)
+  assert not sub.gan.spectral_norm and sub.gan.ema_decay == 0.0
+  config.ablation.also_alone = ("ema",)
+  with pytest.raises(UserError, match="repeats"):
+    configs.validate(config)
 
 
 def test_a_stabiliser_the_recipe_does_not_use_is_a_user_error(monkeypatch):

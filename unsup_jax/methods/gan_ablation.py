@@ -2,7 +2,9 @@
 
 The recipe is a GAN experiment (`ablation.experiment`, by default the tuned
 `dcgan_mnist`) and the stabilisers it uses that are to be ablated
-(`ablation.stabilisers`, names of `configs.gan_ablation.STABILISERS`).
+(`ablation.stabilisers`, names of `configs.gan_ablation.STABILISERS`),
+and those it does not use that are tried alone on plain DCGAN
+(`ablation.also_alone`, at `configs.gan_ablation.ON_VALUES`).
 "plain" is the recipe with every one of them switched off (their `gan`
 fields at `configs/gan.py`'s defaults); the variants are plain, plain with
 each stabiliser added alone ("plus_NAME"), the full recipe ("full"), and
@@ -25,7 +27,7 @@ import numpy as np
 
 from unsup_jax import configs
 from unsup_jax.configs import files, gan as gan_config
-from unsup_jax.configs.gan_ablation import STABILISERS
+from unsup_jax.configs.gan_ablation import ON_VALUES, STABILISERS
 from unsup_jax.data import streams
 from unsup_jax.errors import UserError
 from unsup_jax.eval import feature_classifier
@@ -40,14 +42,16 @@ def _off(field: str):
   return gan_config.FIELDS[field].default
 
 
-def variants(stabilisers) -> dict[str, frozenset]:
+def variants(stabilisers, also_alone=()) -> dict[str, frozenset]:
   """Variant name -> the stabilisers it switches on, in the order plain,
   plus_*, full, full_no_*, without duplicates (with one stabiliser x,
-  "plus_x" is "full" and "full_no_x" is "plain": those two are kept)."""
+  "plus_x" is "full" and "full_no_x" is "plain": those two are kept).
+  `also_alone` are only added to plain."""
   names = tuple(dict.fromkeys(stabilisers))
   every = frozenset(names)
   out = {PLAIN: frozenset()}
-  out.update({f"plus_{s}": frozenset([s]) for s in names})
+  out.update({f"plus_{s}": frozenset([s])
+              for s in names + tuple(dict.fromkeys(also_alone))})
   out[FULL] = every
   out.update({f"full_no_{s}": every - {s} for s in names})
   kept = {}
@@ -82,6 +86,8 @@ def variant_config(config, full, on: frozenset, seed: int
   for s in set(a.stabilisers) - on:
     for f in STABILISERS[s]:
       sub.gan[f] = _off(f)
+  for s in set(a.also_alone) & on:
+    sub.gan.update(ON_VALUES[s])
   for f in ("name", "data_dir", "num_train", "num_test"):
     sub.data[f] = config.data[f]
   sub.seed = seed
@@ -105,7 +111,7 @@ def build(config: ml_collections.ConfigDict, spec,
                     f"digits; config.data.name {config.data.name!r} has "
                     f"images of {tuple(spec.image_shape)}")
   full = recipe(config)
-  table = variants(a.stabilisers)
+  table = variants(a.stabilisers, a.also_alone)
   seeds = tuple(dict.fromkeys(a.seeds))
   subs = {(v, s): variant_config(config, full, on, s)
           for v, on in table.items() for s in seeds}
@@ -159,7 +165,8 @@ def build(config: ml_collections.ConfigDict, spec,
                               {v: sorted(on) for v, on in table.items()})]
 
   fingerprint = {"method": "gan_ablation", "experiment": a.experiment,
-                 "stabilisers": list(a.stabilisers), "seeds": list(seeds),
+                 "stabilisers": list(a.stabilisers),
+                 "also_alone": list(a.also_alone), "seeds": list(seeds),
                  "num_steps": a.num_steps,
                  "image_shape": list(spec.image_shape)}
   return Study(runs=runs, evaluate=evaluate, figures=figures,
