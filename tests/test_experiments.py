@@ -63,6 +63,8 @@ EXPECTED_FIGURES = {
     "ae_vs_pca": {"mse_vs_size", "reconstructions"},
     "gan_ablation": {"fid_curves", "final_fid"},
     "gan_inpainting": {"inpainting", "latent_loss"},
+    "aae": {"reconstructions", "interpolations", "latent_space",
+            "prior_samples"},
 }
 # What particular experiments add: (figures, test_ results).
 EXTRAS = {
@@ -80,6 +82,8 @@ EXTRAS = {
                               "auroc_vae_mean"}),
     "ae_vs_pca": (set(), {"mse_pca_k2", "mse_linear_ae_k2", "mse_deep_ae_k2",
                           "mse_conv_ae_k2"}),
+    "denoising_aae_mnist": ({"denoising"}, {"mse_clean_input", "code_std",
+                                            "d_prob_test_codes"}),
     "gan_inpainting_mnist": (set(), {"hole_mse_gan_prior",
                                      "hole_mse_context_encoder",
                                      "hole_mse_mean_fill"}),
