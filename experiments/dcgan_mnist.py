@@ -6,6 +6,10 @@ stabilisers: an R1 penalty of weight 1 on the discriminator (Mescheder et
 al. 2018), and samples and FID from a moving average of the generator
 (decay 0.998 from step 500; the raw generator's FID is reported beside it).
 
+Measured alone on 2 CPU cores: 16.7 minutes in all; FID 107.1 (raw
+generator 105.6) against a real-data floor of 11.0, KID 32.3 (floor 2.61),
+all 10 classes (the rarest at 3.9%).
+
   python launch.py --config=experiments/dcgan_mnist.py \\
       --workdir=workdirs/dcgan_mnist
 """
