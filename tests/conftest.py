@@ -45,8 +45,6 @@ os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 _GROUPS = {
     "tests/eval/test_feature_classifier.py::": "fid_classifier",
     "tests/methods/test_gan.py::test_training_lowers_fid": "fid_classifier",
-    "tests/methods/test_gan.py::test_moving_average_and_spectral_state":
-        "fid_classifier",
     **{f"tests/test_experiments.py::test_smoke_variant_writes_report[{n}]":
        "fid_classifier" for n in ("dcgan_mnist", "hinge_gan_mnist",
                                   "wgan_gp_mnist", "gan_ablation")},
