@@ -37,3 +37,17 @@ def load_experiment(name_or_path: str, variant: str | None = None, *,
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module.get_config(variant or None)
+
+
+# The data fields a study's sub-runs take from the study's own config, so
+# that every sub-run trains and is evaluated on the same examples.
+STUDY_DATA_FIELDS = ("name", "data_dir", "num_train", "num_test")
+
+
+def on_study_data(sub: ml_collections.ConfigDict,
+                  study: ml_collections.ConfigDict,
+                  extra_fields: tuple[str, ...] = ()) -> None:
+  """Copies the study's `STUDY_DATA_FIELDS` (and `extra_fields`) of
+  `config.data` into the sub-run config `sub`, in place."""
+  for f in STUDY_DATA_FIELDS + tuple(extra_fields):
+    sub.data[f] = study.data[f]

@@ -64,8 +64,7 @@ def models(config: ml_collections.ConfigDict) -> tuple[str, ...]:
 
 
 def _on_study_data(sub, config):
-  for f in ("name", "data_dir", "num_train", "num_test", "batch_size"):
-    sub.data[f] = config.data[f]
+  files.on_study_data(sub, config, ("batch_size",))
   sub.data.binarize = "none"
   sub.seed = config.seed
   sub.eval.batch_size = config.eval.batch_size

@@ -88,8 +88,7 @@ def variant_config(config, full, on: frozenset, seed: int
       sub.gan[f] = _off(f)
   for s in set(a.also_alone) & on:
     sub.gan.update(ON_VALUES[s])
-  for f in ("name", "data_dir", "num_train", "num_test"):
-    sub.data[f] = config.data[f]
+  files.on_study_data(sub, config)
   sub.seed = seed
   sub.train.update(num_steps=a.num_steps, eval_every=a.eval_every,
                    checkpoint_every=a.eval_every or a.num_steps,

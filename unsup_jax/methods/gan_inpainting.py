@@ -106,8 +106,7 @@ def _sub_config(config, name_or_path: str, field: str, method: str,
   if sub.method != method:
     raise UserError(f"config.{field} {name_or_path!r} is not a {method} "
                     f"experiment (its method is {sub.method!r})")
-  for f in ("name", "data_dir", "num_train", "num_test"):
-    sub.data[f] = config.data[f]
+  files.on_study_data(sub, config)
   sub.data.binarize = "none"
   sub.seed = config.seed
   sub.train.update(eval_every=0, parallel=config.train.parallel)
