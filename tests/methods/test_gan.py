@@ -243,3 +243,25 @@ def test_moving_average_and_spectral_state_resume_exactly(tmp_path):
   chex.assert_trees_all_equal(a.extra["spectral"], b.extra["spectral"])
   assert _changed(a.extra["ema"]["params"], a.params["generator"])
   assert "steps" in results
+
+
+def test_lazy_r1_is_k_times_the_penalty_on_every_kth_step_only():
+  """With `r1_every` = 3 the discriminator update of step 0 equals eager R1
+  of weight 3 gamma, and that of step 1 equals no R1 at all."""
+  batch = _batch()
+  key = jax.random.key(1)
+
+  def d_params_after(step, **fields):
+    fns = gan.steps(_tiny(**fields), SHAPE)
+    state = fns.init(jax.random.key(0), batch).replace(step=step)
+    new, metrics = jax.jit(fns.d_update)(state, batch["image"], key)
+    return jax.device_get(new.params["discriminator"]), metrics
+
+  lazy0, m0 = d_params_after(0, r1_gamma=0.5, r1_every=3)
+  eager, m_eager = d_params_after(0, r1_gamma=1.5)
+  chex.assert_trees_all_close(lazy0, eager, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(m0["d_r1"], 3 * m_eager["d_r1"], rtol=1e-5)
+  lazy1, m1 = d_params_after(1, r1_gamma=0.5, r1_every=3)
+  plain, _ = d_params_after(1, r1_gamma=0.0)
+  chex.assert_trees_all_close(lazy1, plain, rtol=1e-5, atol=1e-6)
+  assert float(m1["d_r1"]) == 0.0 and float(m0["d_r1"]) > 0

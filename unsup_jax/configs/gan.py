@@ -17,6 +17,8 @@ FIELDS = dict(
     n_critic=Int(1, min=1, doc="discriminator updates per generator update"),
     gradient_penalty=Float(0.0, min=0.0, doc="WGAN-GP weight (paper: 10)"),
     r1_gamma=Float(0.0, min=0.0, doc="R1 weight (penalty * gamma / 2)"),
+    r1_every=Int(1, min=1, doc="lazy R1: the penalty on every k-th step "
+                 "only, weighted k times (Karras et al. 2020)"),
     g_learning_rate=Float(2e-4, above=0.0),
     d_learning_rate=Float(2e-4, above=0.0),
     beta1=Float(0.5, min=0.0, below=1.0, doc="Adam beta1 of both networks "

@@ -14,7 +14,7 @@ STABILISERS = {
     "ttur": ("g_learning_rate", "d_learning_rate"),
     "adam_beta1": ("beta1", "beta2"),
     "label_smoothing": ("real_label",),
-    "r1": ("r1_gamma",),
+    "r1": ("r1_gamma", "r1_every"),
 }
 
 # Their settings when added alone to plain DCGAN although the recipe does
@@ -25,7 +25,7 @@ ON_VALUES = {
     "ttur": dict(g_learning_rate=1e-4, d_learning_rate=4e-4),
     "adam_beta1": dict(beta1=0.0, beta2=0.9),
     "label_smoothing": dict(real_label=0.9),
-    "r1": dict(r1_gamma=1.0),
+    "r1": dict(r1_gamma=1.0, r1_every=1),
 }
 
 FIELDS = dict(

@@ -26,7 +26,11 @@ Stabilisers, each a field of the `gan` config section:
   (0.5 in DCGAN, 0 in WGAN-GP and the SN-GAN setups).
 * `real_label` < 1: one-sided label smoothing (Salimans et al. 2016,
   arXiv:1606.03498), for the cross-entropy losses.
-* `r1_gamma`, `gradient_penalty`: the penalties above.
+* `r1_gamma`, `gradient_penalty`: the penalties above; `r1_every` = k
+  computes R1 on every k-th step only, weighted k times ("lazy
+  regularisation", Karras et al. 2020, arXiv:1912.04958). The logged
+  `d_r1` is then k times the penalty on those steps and 0 between, so its
+  mean over a logging window estimates the penalty.
 
 Config: `configs/gan.py`. Evaluation (`methods/gan_eval.py`): FID and KID in the feature space of a
 small classifier trained in-project on mnist5k (`eval/feature_classifier.py`,
@@ -113,6 +117,16 @@ def steps(config: ml_collections.ConfigDict,
                              "snapshots": gan_eval.empty_snapshots(
                                  image_shape)})
 
+  def lazy_r1(step, f, x):
+    """The R1 penalty of `f` at `x` on steps divisible by `r1_every`, else
+    0 (the branch not taken is not computed). Weighted `r1_every` times, it
+    regularises as often-applied R1 does at a fraction of the cost."""
+    if g.r1_every == 1:
+      return gradient_penalty.r1_penalty(f, x)[0]
+    return jax.lax.cond(step % g.r1_every == 0,
+                        lambda: gradient_penalty.r1_penalty(f, x)[0],
+                        lambda: jnp.zeros((), x.dtype))
+
   def d_update(state, x, key, *, axis_name=None):
     """One discriminator update on `x` and fresh fakes; G is untouched.
     The power-iteration vectors advance once (on the same forward pass)."""
@@ -133,8 +147,9 @@ def steps(config: ml_collections.ConfigDict,
             example_offset=step_lib.example_offset(x.shape[0], axis_name))
         loss, metrics = loss + g.gradient_penalty * gp, dict(metrics, **m)
       if g.r1_gamma > 0:
-        r1, m = gradient_penalty.r1_penalty(f, x)
-        loss, metrics = loss + 0.5 * g.r1_gamma * r1, dict(metrics, **m)
+        r1 = lazy_r1(state.step, f, x)
+        loss = loss + 0.5 * g.r1_gamma * g.r1_every * r1
+        metrics = dict(metrics, d_r1=g.r1_every * r1)
       return loss, (dict(metrics, loss=loss), spectral)
 
     (_, (metrics, spectral)), grads = jax.value_and_grad(
