@@ -27,6 +27,7 @@ def get_config(arg=None):
   c.ablation.num_steps = 800
   c.ablation.eval_every = 200
   if arg == "smoke":
+    c.ablation.model_variant = "smoke"
     c.ablation.seeds = (0,)
     c.ablation.stabilisers, c.ablation.also_alone = ("ema",), ()
     c.ablation.num_steps = 4

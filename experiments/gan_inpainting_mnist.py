@@ -23,6 +23,6 @@ def get_config(arg=None):
                          steps=500, restarts=4, learning_rate=0.03,
                          perceptual_weight=0.003, window=7)
   if arg == "smoke":
-    c.prior_inpaint.update(gan_steps=4, context_steps=4, steps=5,
+    c.prior_inpaint.update(model_variant="smoke", gan_steps=4, context_steps=4, steps=5,
                            restarts=2)
   return configs.variant(c, arg)

@@ -4,19 +4,24 @@ tests compare at. Shared helpers are in `tests/helpers.py`."""
 
 import os
 
+import pytest
+
 # The suite compiles far more than it runs (hundreds of distinct programs,
-# a few steps each): XLA:CPU's backend optimisation is skipped (about 40%
-# of compile time), fusions are emitted by XLA's older elemental emitters
-# (about a fifth less compile time again, measured on the VQ-VAE, conv and
-# conv-VAE tests) and each of the two pytest workers runs its ops on one
-# thread. Every comparison in the tests is between computations compiled
-# under these same flags; runs outside the tests use XLA's defaults.
-TEST_XLA_FLAGS = ("--xla_backend_optimization_level=0 "
-                  "--xla_cpu_use_fusion_emitters=false "
+# a few steps each): XLA:CPU's backend optimisation is skipped (JAX's
+# `jax_disable_most_optimizations`: about 40% of compile time), fusions are
+# emitted by XLA's older elemental emitters (about a fifth less compile time
+# again, measured on the VQ-VAE, conv and conv-VAE tests) and each of the
+# two pytest workers runs its ops on one thread. Unoptimised convolutions
+# run about four times slower, so the few tests that train for hundreds of
+# steps are marked `optimized` and compile with optimisation (the
+# `_compiled_for_runtime` fixture below). Runs outside the tests use XLA's
+# defaults.
+TEST_XLA_FLAGS = ("--xla_cpu_use_fusion_emitters=false "
                   "--xla_cpu_multi_thread_eigen=false")
 os.environ["XLA_FLAGS"] = " ".join(
     [os.environ.get("XLA_FLAGS", ""), TEST_XLA_FLAGS,
      "--xla_force_host_platform_device_count=8"]).strip()
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,6 +66,10 @@ _SLOW_FIRST = ("tests/test_experiments.py", "tests/training/test_faults.py",
                "tests/methods/test_anomaly.py", "tests/training/test_parallel.py")
 
 
+def _group(nodeid: str) -> str | None:
+  return next((g for p, g in _GROUPS.items() if nodeid.startswith(p)), None)
+
+
 def pytest_collection_modifyitems(config, items):
   del config
   rank = lambda item: next((i for i, p in enumerate(_SLOW_FIRST)
@@ -79,7 +88,30 @@ def pytest_xdist_make_scheduler(config, log):
   class GroupScheduling(LoadScopeScheduling):
 
     def _split_scope(self, nodeid: str) -> str:
-      return next((g for p, g in _GROUPS.items() if nodeid.startswith(p)),
-                  nodeid)
+      return _group(nodeid) or nodeid
 
   return GroupScheduling(config, log)
+
+
+@pytest.fixture(autouse=True)
+def _compiled_for_runtime(request):
+  """Tests marked `optimized` (hundreds of steps: running, not compiling, is
+  their cost) compile with XLA's optimisation; the others without."""
+  from tests.helpers import optimized  # pylint: disable=g-import-not-at-top
+  if _group(request.node.nodeid) == "fid_classifier":
+    # The FID feature network trains for 775 steps, once (then it is read
+    # from its cache): optimised, whichever test of the group comes first.
+    from unsup_jax.eval import feature_classifier  # pylint: disable=g-import-not-at-top
+    with optimized():
+      feature_classifier.load_or_train(os.environ["UNSUP_JAX_FID_CLASSIFIER"])
+  if request.node.get_closest_marker("optimized") is None:
+    yield
+    return
+  with optimized():
+    yield
+
+
+def pytest_configure(config):
+  config.addinivalue_line(
+      "markers", "optimized: compile with XLA's optimisation (the test runs "
+      "hundreds of steps)")

@@ -1,5 +1,6 @@
 """Helpers shared by the tests (imported explicitly, not through conftest)."""
 
+import contextlib
 import importlib.util
 import os
 import subprocess
@@ -19,6 +20,18 @@ def load_config(name: str, arg: str | None = "smoke"):
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module.get_config(arg)
+
+
+@contextlib.contextmanager
+def optimized():
+  """Programs compiled inside are optimised by XLA (the suite's are not,
+  `conftest.py`): for tests and fixtures that run hundreds of steps."""
+  import jax  # pylint: disable=g-import-not-at-top
+  jax.config.update("jax_disable_most_optimizations", False)
+  try:
+    yield
+  finally:
+    jax.config.update("jax_disable_most_optimizations", True)
 
 
 def xla_flags(devices: int) -> str:

@@ -126,6 +126,7 @@ def test_probe_table():
   assert probes.probe_table({"test_elbo": 1.0}) == ""
 
 
+@pytest.mark.optimized
 def test_mnist5k_pixels_and_test_set_never_chooses():
   data = sources.load("mnist5k")
   metrics = probes.probe_metrics(

@@ -30,6 +30,7 @@ ON_VALUES = {
 
 FIELDS = dict(
     experiment=Str("dcgan_mnist", doc="experiments/NAME.py of the recipe"),
+    model_variant=Str("", doc="'smoke': the recipe's smoke variant"),
     stabilisers=Strs(("ema",), choices=tuple(STABILISERS),
                      doc="the recipe's stabilisers that are ablated"),
     also_alone=Strs((), choices=tuple(STABILISERS),

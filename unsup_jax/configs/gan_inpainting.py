@@ -11,6 +11,7 @@ FIELDS = dict(
     context_experiment=Str("inpainting_mnist",
                            doc="experiments/NAME.py of the context encoder "
                                "(its masks are used for both)"),
+    model_variant=Str("", doc="'smoke': both experiments' smoke variants"),
     gan_steps=Int(0, min=0, doc="GAN training steps (0 = its experiment's)"),
     context_steps=Int(0, min=0, doc="context encoder steps (0 = its "
                       "experiment's)"),

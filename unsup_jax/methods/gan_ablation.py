@@ -65,7 +65,8 @@ def recipe(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """The recipe's full config; a UserError for an ablated stabiliser the
   recipe does not use."""
   a = config.ablation
-  full = files.load_experiment(a.experiment, field="ablation.experiment")
+  full = files.load_experiment(a.experiment, a.model_variant or None,
+                              field="ablation.experiment")
   if full.method != "gan":
     raise UserError(f"config.ablation.experiment {a.experiment!r} is not a "
                     f"GAN experiment (its method is {full.method!r})")

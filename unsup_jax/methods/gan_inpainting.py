@@ -102,7 +102,9 @@ def _per_image_and_grad(loss_of, z):
 
 def _sub_config(config, name_or_path: str, field: str, method: str,
                 steps: int) -> ml_collections.ConfigDict:
-  sub = files.load_experiment(name_or_path, field=field)
+  sub = files.load_experiment(name_or_path,
+                              config.prior_inpaint.model_variant or None,
+                              field=field)
   if sub.method != method:
     raise UserError(f"config.{field} {name_or_path!r} is not a {method} "
                     f"experiment (its method is {sub.method!r})")
