@@ -67,8 +67,7 @@ def model_config(config: ml_collections.ConfigDict,
   if c.method != name:
     raise UserError(f"config.anomaly.{field} {a[field]!r} configures method "
                     f"{c.method!r}, not {name!r}")
-  for f in ("name", "data_dir", "num_train", "num_test"):
-    c.data[f] = config.data[f]
+  files.on_study_data(c, config)
   c.train.num_steps = a.num_steps
   c.train.eval_every = 0
   c.train.parallel = config.train.parallel
