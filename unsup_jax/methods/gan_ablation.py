@@ -156,7 +156,9 @@ def build(config: ml_collections.ConfigDict, spec,
     curves = {v: [history.get(run_name(v, s), []) for s in outputs["seeds"]]
               for v in outputs["variants"]}
     return {"fid_curves": viz.fid_curves(curves, path("fid_curves"),
-                                         floor=outputs["fid_floor"]),
+                                         floor=outputs["fid_floor"],
+                                         final=outputs["scores"],
+                                         final_step=a.num_steps),
             "final_fid": viz.final_fid(outputs["scores"], path("final_fid"),
                                        floor=outputs["fid_floor"])}
 

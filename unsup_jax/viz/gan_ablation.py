@@ -19,12 +19,17 @@ def _fid_points(records) -> dict:
   return out
 
 
-def fid_curves(curves, path, *, floor=None,
+def fid_curves(curves, path, *, floor=None, final=None, final_step=None,
                title="FID during training: mean over seeds, band = range"):
-  """`curves`: `{variant: [records of each seed]}`."""
+  """`curves`: `{variant: [records of each seed]}`. `final` (`{variant:
+  [final FID of each seed]}`, the study's own evaluation) is plotted at
+  `final_step`, where the training logs have no evaluation of their own."""
   fig, ax = plt.subplots(figsize=(7.5, 4.2))
   for i, (variant, runs) in enumerate(curves.items()):
     points = [_fid_points(r) for r in runs]
+    if final is not None and final_step is not None:
+      for p, value in zip(points, final.get(variant, [])):
+        p.setdefault(int(final_step), float(value))
     steps = sorted(set.intersection(*(set(p) for p in points))
                    if points else set())
     if not steps:
