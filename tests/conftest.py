@@ -52,7 +52,8 @@ _GROUPS = {
     "tests/methods/test_gan.py::test_training_lowers_fid": "fid_classifier",
     **{f"tests/test_experiments.py::test_smoke_variant_writes_report[{n}]":
        "fid_classifier" for n in ("dcgan_mnist", "hinge_gan_mnist",
-                                  "wgan_gp_mnist", "gan_ablation")},
+                                  "wgan_gp_mnist", "gan_ablation",
+                                  "denoising_aae_study")},
     "tests/training/test_distributed.py::test_two_processes": "one_process",
     "tests/methods/test_ae_vs_pca.py::": "ae_vs_pca_trained",
     "tests/test_launch.py::test_checkpoint_of_a_different_model":

@@ -65,6 +65,7 @@ EXPECTED_FIGURES = {
     "gan_inpainting": {"inpainting", "latent_loss"},
     "aae": {"reconstructions", "interpolations", "latent_space",
             "prior_samples"},
+    "aae_study": {"prior_samples", "nearest_training_images"},
 }
 # What particular experiments add: (figures, test_ results).
 EXTRAS = {
@@ -87,6 +88,8 @@ EXTRAS = {
     "gan_inpainting_mnist": (set(), {"hole_mse_gan_prior",
                                      "hole_mse_context_encoder",
                                      "hole_mse_mean_fill"}),
+    "denoising_aae_study": (set(), {"mse_aae", "mse_dae", "fid_aae",
+                                    "fid_vae", "kid_aae", "fid_floor"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",
                              "kid_full_mean", "fid_floor"}),
 }

@@ -41,6 +41,34 @@ CLASSIFIER_ENV = "UNSUP_JAX_FID_CLASSIFIER"
 NUM_NEAREST = 10
 
 
+def classifier_path(configured: str, workdir: str | None) -> str:
+  """Where the FID feature network is cached: the configured path, else
+  `$UNSUP_JAX_FID_CLASSIFIER`, else the run's workdir (or ~/.cache)."""
+  if configured:
+    return configured
+  if os.environ.get(CLASSIFIER_ENV):
+    return os.environ[CLASSIFIER_ENV]
+  base = workdir or os.path.join(os.path.expanduser("~"), ".cache",
+                                 "unsup_jax")
+  return os.path.join(base, "fid_classifier.msgpack")
+
+
+def load_classifier(configured: str, workdir: str | None
+                    ) -> feature_classifier.FeatureClassifier:
+  """The FID feature network, trained on first use and cached."""
+  return feature_classifier.load_or_train(
+      classifier_path(configured, workdir), seed=0)
+
+
+def fid_kid(classifier, generated, real) -> dict:
+  """FID and KID (mean, std over subsets) of generated against real images
+  in the classifier's features."""
+  f_gen, f_real = classifier.features(generated), classifier.features(real)
+  kid_mean, kid_std = fid_lib.kid(f_gen, f_real, subset_size=KID_SUBSET)
+  return {"fid": fid_lib.fid(f_gen, f_real), "kid": kid_mean,
+          "kid_std": kid_std}
+
+
 def nearest_training_images(samples, train_images) -> np.ndarray:
   """The training image closest in squared pixel distance to each sample:
   `[N, H, W, C]`, `[M, H, W, C]` -> `[N, H, W, C]`."""
@@ -97,19 +125,9 @@ class Evaluator:
     self.has_fid = tuple(image_shape) == feature_classifier.IMAGE_SHAPE
     self._classifier = self._floor = None
 
-  def classifier_path(self) -> str:
-    if self.g.fid_classifier:
-      return self.g.fid_classifier
-    if os.environ.get(CLASSIFIER_ENV):
-      return os.environ[CLASSIFIER_ENV]
-    base = self.workdir or os.path.join(os.path.expanduser("~"), ".cache",
-                                        "unsup_jax")
-    return os.path.join(base, "fid_classifier.msgpack")
-
   def classifier(self) -> feature_classifier.FeatureClassifier:
     if self._classifier is None:
-      self._classifier = feature_classifier.load_or_train(
-          self.classifier_path(), seed=0)
+      self._classifier = load_classifier(self.g.fid_classifier, self.workdir)
     return self._classifier
 
   def generate(self, state, key, num: int, *, raw: bool = False
@@ -140,16 +158,11 @@ class Evaluator:
     if self.has_fid:
       clf = self.classifier()
       generated = self.generate(state, fid_key, self.g.fid_samples)
-      f_gen, f_test = clf.features(generated), clf.features(images)
-      kid_mean, kid_std = fid_lib.kid(f_gen, f_test, subset_size=KID_SUBSET)
-      metrics = {"fid": fid_lib.fid(f_gen, f_test), "kid": kid_mean,
-                 "kid_std": kid_std}
+      metrics = fid_kid(clf, generated, images)
       if self.sample_raw is not None:
-        f_raw = clf.features(self.generate(state, fid_key,
-                                           self.g.fid_samples, raw=True))
-        metrics.update(fid_raw=fid_lib.fid(f_raw, f_test),
-                       kid_raw=fid_lib.kid(f_raw, f_test,
-                                           subset_size=KID_SUBSET)[0])
+        raw = fid_kid(clf, self.generate(state, fid_key, self.g.fid_samples,
+                                         raw=True), images)
+        metrics.update(fid_raw=raw["fid"], kid_raw=raw["kid"])
     if not full:
       return metrics, {}
     snapshots = snapshots_of(state)

@@ -1,0 +1,174 @@
+"""The denoising adversarial autoencoder beside the models it joins.
+
+Creswell & Bharath (2017), "Denoising Adversarial Autoencoders",
+arXiv:1610.01331: a denoising autoencoder whose code distribution a
+discriminator matches to a prior (the adversarial autoencoder of Makhzani et
+al. 2016, arXiv:1511.05644, `methods/aae.py`) both cleans images and
+samples. This study trains three sub-runs (`WORKDIR/runs/NAME`, each
+resumable) on the study's data:
+
+* `aae`: the denoising AAE of `aae_study.aae_experiment`;
+* `dae`: the plain denoising autoencoder of `aae_study.dae_experiment`
+  (the same networks and noise: what denoising costs or gains from the
+  prior matching);
+* `vae`: the VAE of `aae_study.vae_experiment`, the usual way to sample
+  from an autoencoder.
+
+`evaluate` gives the denoising MSE of the AAE and of the plain DAE on the
+test split, and, for the AAE's and the VAE's decoded prior samples, FID and
+KID against the study's gray test images in the features of the project's
+digit classifier (as for the GANs, `methods/gan_eval.py`), with the
+real-data floor (training against test images). The figures show the two
+models' prior samples side by side and the training image nearest to each
+of a few samples.
+"""
+
+import os
+
+import jax
+import ml_collections
+import numpy as np
+
+from unsup_jax import configs
+from unsup_jax.configs import files
+from unsup_jax.data import streams
+from unsup_jax.errors import UserError
+from unsup_jax.eval import feature_classifier
+from unsup_jax.eval.batched import map_batches
+from unsup_jax.methods import aae, autoencoder, gan_eval, registry, vae
+from unsup_jax.models.vae import VAE
+from unsup_jax.training.contract import Study, SubRun
+from unsup_jax.viz import figures as viz
+
+SAMPLE_SEED = 31
+NUM_SHOWN = 10
+# sub-run name -> (config field of its experiment, its method)
+MODELS = {"aae": ("aae_experiment", "aae"),
+          "dae": ("dae_experiment", "autoencoder"),
+          "vae": ("vae_experiment", "vae")}
+
+
+def _sub_config(config, name: str) -> ml_collections.ConfigDict:
+  field, method = MODELS[name]
+  s = config.aae_study
+  sub = files.load_experiment(s[field], s.model_variant or None,
+                              field=f"aae_study.{field}")
+  if sub.method != method:
+    raise UserError(f"config.aae_study.{field} {s[field]!r} is not a "
+                    f"{method} experiment (its method is {sub.method!r})")
+  files.on_study_data(sub, config)
+  sub.seed = config.seed
+  sub.train.update(eval_every=0, parallel=config.train.parallel)
+  if s.num_steps:
+    sub.train.num_steps = s.num_steps
+  sub.train.checkpoint_every = min(sub.train.checkpoint_every,
+                                   sub.train.num_steps)
+  configs.validate(sub)
+  return sub
+
+
+def prior_sampler(sub: ml_collections.ConfigDict, image_shape):
+  """`(latent_dim, sample(params, z [N, D]) -> images [N, H, W, C])` of an
+  AAE or VAE sub-run: its decoder's mean image of prior codes."""
+  if sub.method == "aae":
+    decode = aae.steps(sub, image_shape)["decode"]
+    to_image = autoencoder.to_image(sub.autoencoder)
+    return sub.autoencoder.latent_dim, jax.jit(
+        lambda params, z: to_image(decode(params, z)))
+  model = vae.make_model(sub.vae, image_shape)
+  apply = lambda params, x, method: model.apply({"params": params}, x,
+                                                method=method)
+  return sub.vae.latent_dim, jax.jit(lambda params, z: apply(
+      params, apply(params, z, VAE.decode), VAE.mean_image))
+
+
+def build(config: ml_collections.ConfigDict, spec,
+          workdir: str | None = None) -> Study:
+  """The study for the images of `spec`."""
+  s = config.aae_study
+  image_shape = tuple(spec.image_shape)
+  subs = {name: _sub_config(config, name) for name in MODELS}
+  samplers = {n: prior_sampler(subs[n], image_shape) for n in ("aae", "vae")}
+  has_fid = image_shape == feature_classifier.IMAGE_SHAPE
+  built = {}
+
+  def runs(data):
+    out = []
+    for name, sub in subs.items():
+      sub_data = streams.prepare(data.dataset, sub)
+      method = registry.build(sub, sub_data.spec(), workdir)
+      built[name] = (method, sub_data)
+      out.append(SubRun(name, sub, method, sub_data))
+    return out
+
+  def samples(name, params, num):
+    dim, sample = samplers[name]
+    z = np.asarray(jax.random.normal(jax.random.key(SAMPLE_SEED), (num, dim)))
+    return map_batches(lambda zz: sample(params, zz), z,
+                       batch_size=min(num, 500))
+
+  def evaluate(states, data, key, *, full=True):
+    metrics = {}
+    for name in ("aae", "dae"):
+      method, sub_data = built[name]
+      m, _ = method.evaluate(states[name], sub_data.view,
+                             jax.random.fold_in(key, len(name)), full=False)
+      metrics[f"mse_{name}"] = m["mse"]
+    test = np.asarray(data.split("test")["image"], np.float32)
+    train = np.asarray(data.split("train")["image"], np.float32)
+    drawn = {n: samples(n, states[n].params, s.num_samples)
+             for n in ("aae", "vae")}
+    if has_fid:
+      clf = gan_eval.load_classifier(s.fid_classifier, workdir)
+      for name, images in drawn.items():
+        scores = gan_eval.fid_kid(clf, images, test)
+        metrics.update({f"{k}_{name}": v for k, v in scores.items()})
+      floor = gan_eval.fid_kid(clf, train, test)
+      metrics.update(fid_floor=floor["fid"], kid_floor=floor["kid"])
+    if not full:
+      return metrics, {}
+    shown = {n: images[:NUM_SHOWN] for n, images in drawn.items()}
+    return metrics, {
+        "aae_samples": drawn["aae"][:64], "vae_samples": drawn["vae"][:64],
+        "nearest": {n: gan_eval.nearest_training_images(x, train)
+                    for n, x in shown.items()},
+        "shown": shown}
+
+  def figures(outputs, outdir):
+    path = lambda name: os.path.join(outdir, f"{name}.png")
+    shown, nearest = outputs["shown"], outputs["nearest"]
+    return {
+        "prior_samples": viz.labelled_rows(
+            [(label, outputs[f"{n}_samples"][
+                i * NUM_SHOWN:(i + 1) * NUM_SHOWN])
+             for n, label in (("aae", "denoising AAE"), ("vae", "VAE"))
+             for i in range(3)], path("prior_samples"),
+            title="Decoded prior samples, z ~ N(0, I)"),
+        "nearest_training_images": viz.labelled_rows(
+            [("AAE sample", shown["aae"]), ("nearest train", nearest["aae"]),
+             ("VAE sample", shown["vae"]), ("nearest train", nearest["vae"])],
+            path("nearest_training_images"),
+            title="Nearest training image (pixels) to each sample")}
+
+  def report_notes(results):
+    lines = ["Denoising: squared error per pixel of the cleaned test images "
+             "(the noise of the experiments' `data.corruption`):", "",
+             "| model | test MSE |", "| --- | ---: |",
+             f"| denoising AAE | {results['test_mse_aae']:.5f} |",
+             f"| plain denoising AE | {results['test_mse_dae']:.5f} |"]
+    if "test_fid_aae" in results:
+      lines += ["", f"Prior samples ({s.num_samples} per model) against the "
+                "test images, in the digit classifier's features:", "",
+                "| model | FID | KID |", "| --- | ---: | ---: |"]
+      lines += [f"| {label} | {results[f'test_fid_{n}']:.2f} | "
+                f"{results[f'test_kid_{n}']:.3f} |"
+                for n, label in (("aae", "denoising AAE"), ("vae", "VAE"))]
+      lines.append(f"| real training images (floor) | "
+                   f"{results['test_fid_floor']:.2f} | "
+                   f"{results['test_kid_floor']:.3f} |")
+    return ["\n".join(lines)]
+
+  fingerprint = {"method": "aae_study", "image_shape": list(image_shape),
+                 **{f: s[f] for f, _ in MODELS.values()}}
+  return Study(runs=runs, evaluate=evaluate, figures=figures,
+               fingerprint=fingerprint, report_notes=report_notes)
