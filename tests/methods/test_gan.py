@@ -88,11 +88,12 @@ def test_n_critic_discriminator_updates_per_step():
 
 @pytest.mark.parametrize("name,fields", [
     ("dcgan_mnist", dict(spectral_norm=True, ema_decay=0.5)),
-    ("wgan_gp_mnist", {})])
+    ("wgan_gp_mnist", dict(augment="translation,cutout"))])
 def test_pmap_step_equals_jit_step(name, fields):
-  """Batch-norm statistics, noise and gradient-penalty draws are global,
-  and the power-iteration vectors and the moving average follow from the
-  replicated parameters: eight devices reproduce the single-device step."""
+  """Batch-norm statistics, noise, gradient-penalty and augmentation draws
+  are global, and the power-iteration vectors and the moving average follow
+  from the replicated parameters: eight devices reproduce the
+  single-device step."""
   config = _tiny(name, r1_gamma=0.5, **fields)
   config.gan.n_critic = 2
   method = gan.build(config, image_spec(SHAPE))
@@ -110,6 +111,7 @@ def test_pmap_step_equals_jit_step(name, fields):
     ("n_critic", 0, "n_critic"),
     ("real_label", 0.9, "cross-entropy"),
     ("ema_decay", 1.5, "ema_decay"),
+    ("augment", "translation,flip", "augment: unknown augmentation 'flip'"),
 ])
 def test_bad_settings_are_one_line_user_errors(field, value, message):
   config = _tiny("wgan_gp_mnist")

@@ -26,6 +26,11 @@ Stabilisers, each a field of the `gan` config section:
   (0.5 in DCGAN, 0 in WGAN-GP and the SN-GAN setups).
 * `real_label` < 1: one-sided label smoothing (Salimans et al. 2016,
   arXiv:1606.03498), for the cross-entropy losses.
+* `augment`: DiffAugment (Zhao et al. 2020, arXiv:2006.10738,
+  `ops/augment.py`): D sees real and generated images through the same
+  random differentiable transformations (e.g. "translation,cutout"), in
+  its update and in G's; the penalties are taken at the augmented images.
+  For small training sets, where D otherwise memorises the real images.
 * `r1_gamma`, `gradient_penalty`: the penalties above; `r1_every` = k
   computes R1 on every k-th step only, weighted k times ("lazy
   regularisation", Karras et al. 2020, arXiv:1912.04958). The logged
@@ -51,10 +56,13 @@ from unsup_jax.errors import UserError
 from unsup_jax.losses import adversarial, gradient_penalty
 from unsup_jax.methods import gan_eval
 from unsup_jax.models.gan import Discriminator, Generator
-from unsup_jax.ops import averaging, distributions
+from unsup_jax.ops import augment, averaging, distributions
 from unsup_jax.training import step as step_lib
 from unsup_jax.training.contract import Method, Phase
 from unsup_jax.training.state import TrainState
+
+# fold_in index of the augmentation draws (the noise uses 0 .. batch - 1).
+AUGMENT_STREAM = 2**31 - 1
 
 
 def steps(config: ml_collections.ConfigDict,
@@ -117,6 +125,16 @@ def steps(config: ml_collections.ConfigDict,
                              "snapshots": gan_eval.empty_snapshots(
                                  image_shape)})
 
+  def seen(key, images, axis_name, which):
+    """`images` as D sees them: through `gan.augment` (`which` tells the
+    real batch, 0, from the generated one, 1)."""
+    if not g.augment:
+      return images
+    key = jax.random.fold_in(jax.random.fold_in(key, AUGMENT_STREAM), which)
+    return augment.diff_augment(key, images, g.augment,
+                                step_lib.example_offset(images.shape[0],
+                                                        axis_name))
+
   def lazy_r1(step, f, x):
     """The R1 penalty of `f` at `x` on steps divisible by `r1_every`, else
     0 (the branch not taken is not computed). Weighted `r1_every` times, it
@@ -134,7 +152,8 @@ def steps(config: ml_collections.ConfigDict,
     fake, _ = generate(state.params["generator"], state.extra["batch_stats"],
                        noise(fake_key, x.shape[0], axis_name), train=True,
                        axis_name=axis_name)
-    fake = jax.lax.stop_gradient(fake)
+    fake = seen(key, jax.lax.stop_gradient(fake), axis_name, 1)
+    x = seen(key, x, axis_name, 0)
 
     def loss_fn(d_params):
       logits, spectral = critic_updating(
@@ -168,7 +187,8 @@ def steps(config: ml_collections.ConfigDict,
       fake, new_vars = generate(g_params, state.extra["batch_stats"], z,
                                 train=True, axis_name=axis_name)
       loss, metrics = losses.g(critic(state.params["discriminator"],
-                                      state.extra["spectral"])(fake))
+                                      state.extra["spectral"])(
+                                          seen(key, fake, axis_name, 1)))
       return loss, (dict(metrics, loss=loss), new_vars["batch_stats"])
 
     (_, (metrics, stats)), grads = jax.value_and_grad(
