@@ -8,6 +8,11 @@ Two small datasets ship with installed packages and work offline:
 * `digits`: the UCI optical-recognition digits bundled with scikit-learn
   (`sklearn.datasets.load_digits`; Alpaydin and Kaynak, 1998).
 
+Two factor datasets are rendered in-project (`data/sprites.py`,
+`data/factors.py`): `dsprites_procedural` and `colour_sprites`, whose
+examples also carry their `factors`; so do `tfds:dsprites` and
+`tfds:shapes3d`, read with their factor labels.
+
 Any TensorFlow Datasets name can be asked for as `tfds:NAME`; it is read from
 `data_dir` when already prepared there, and downloaded otherwise. Without a
 network (a cluster node, this project's machines) a dataset that is not
@@ -28,10 +33,12 @@ import threading
 
 import numpy as np
 
+from unsup_jax.data import factors
 from unsup_jax.data.dataset import Dataset
 from unsup_jax.errors import UserError
 
-OFFLINE_DATASETS = ("mnist5k", "digits")
+OFFLINE_DATASETS = ("mnist5k", "digits", "dsprites_procedural",
+                    "colour_sprites")
 _TFDS_PREFIX = "tfds:"
 # TFDS datasets whose uint8 images already hold 0/1 values.
 _BINARY_TFDS = frozenset({"binarized_mnist"})
@@ -182,8 +189,10 @@ def _quiet(logger_name: str):
     logger.setLevel(level)
 
 
-def _load_tfds(name: str, data_dir: str | None) -> Dataset:
-  """Loads `tfds:NAME`, downloading only if not already prepared."""
+def _load_tfds(name: str, data_dir: str | None, num_train: int | None = None,
+               num_test: int | None = None) -> Dataset:
+  """Loads `tfds:NAME`, downloading only if not already prepared (the
+  factor sets read only `num_train` + `num_test` examples)."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   tfds_name = name[len(_TFDS_PREFIX):]
   try:
@@ -208,6 +217,9 @@ def _load_tfds(name: str, data_dir: str | None) -> Dataset:
       raise _unavailable(name, f"download failed: {_short(e)}")
     finally:
       socket.setdefaulttimeout(previous)
+  if tfds_name.split("/")[0].split(":")[0] in factors.TFDS_FACTORS:
+    return factors.load_tfds(builder, tfds_name, num_train, num_test,
+                             _TFDS_CHUNK)
   features = builder.info.features
   if "image" not in features:
     raise UserError(f"dataset '{name}' has no 'image' feature")
@@ -252,12 +264,17 @@ def load(name: str, *, data_dir: str | None = None,
                               not isinstance(value, (int, np.integer)) or
                               value <= 0):
       raise UserError(f"{arg} must be a positive integer, got {value!r}")
+  if name in factors.PROCEDURAL:      # rendered at the sizes asked for
+    key = f"{name}:{num_train}:{num_test}"
+    if key not in _CACHE:
+      _CACHE[key] = factors.procedural(name, num_train, num_test)
+    return _CACHE[key]
   if name in OFFLINE_DATASETS:
     if name not in _CACHE:
       _CACHE[name] = _load_mnist5k() if name == "mnist5k" else _load_digits()
     dataset = _CACHE[name]
   elif name.startswith(_TFDS_PREFIX) and len(name) > len(_TFDS_PREFIX):
-    dataset = _load_tfds(name, data_dir)
+    dataset = _load_tfds(name, data_dir, num_train, num_test)
   else:
     raise UserError(f"unknown dataset '{name}'; choose "
                     f"{', '.join(OFFLINE_DATASETS)} or tfds:NAME")
