@@ -1,0 +1,113 @@
+"""Regularisers of the disentangling VAEs, as pure functions of a batch's
+posteriors `q(z|x) = N(mean, exp(logvar))` `[B, D]` (and samples `z`).
+
+* β-TCVAE (Chen et al. 2018, arXiv:1802.04942): the KL term split into
+  index-code mutual information, total correlation and dimension-wise KL,
+  E[log q(z|x) - log q(z)] + E[log q(z) - sum_d log q(z_d)] +
+  E[sum_d log q(z_d) - log p(z_d)], each weighted on its own (alpha, beta,
+  gamma; the paper's β-TCVAE is 1, β, 1). The aggregate posterior q(z) =
+  (1/N) sum_n q(z|x_n) over the N training examples is estimated from the
+  batch (`log_aggregate_posterior`).
+* DIP-VAE (Kumar et al. 2018, arXiv:1711.00848): the covariance of the
+  inferred codes pushed to the identity, off-diagonal entries weighted
+  lambda_od and diagonal ones lambda_d. DIP-VAE-I uses the covariance of
+  the posterior means; DIP-VAE-II the covariance of q(z) itself (that plus
+  the mean posterior variance).
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import logsumexp
+
+ESTIMATORS = ("mws", "mss")
+
+
+def _pairwise_log_density(z, mean, logvar):
+  """`[B, B, D]` log N(z_i,d; mean_j,d, var_j,d)."""
+  z, mean, logvar = z[:, None], mean[None], logvar[None]
+  return -0.5 * (math.log(2 * math.pi) + logvar +
+                 jnp.square(z - mean) * jnp.exp(-logvar))
+
+
+def _log_weights(batch_size: int, dataset_size: int, estimator: str):
+  """`[B, B]` log importance weight of example j's posterior in the estimate
+  of q(z_i).
+
+  "mws" (minibatch weighted sampling, the paper's main estimator): every
+  weight 1 / (N B). "mss" (minibatch stratified sampling): the example z_i
+  came from weighs 1 / N and each of the B - 1 others (N - 1) / (N (B - 1)),
+  which makes the estimate of q(z_i) unbiased, and exact when the batch is
+  the whole training set (B = N).
+  """
+  n, b = float(dataset_size), batch_size
+  if estimator == "mws":
+    return jnp.full((b, b), -math.log(n * b))
+  if b == 1:
+    return jnp.full((1, 1), -math.log(n))
+  other = math.log((n - 1) / (n * (b - 1))) if n > 1 else -jnp.inf
+  return jnp.where(jnp.eye(b, dtype=bool), -math.log(n), other)
+
+
+def log_aggregate_posterior(z, mean, logvar, dataset_size: int,
+                            estimator: str = "mws"):
+  """`(log q(z_i) [B], log q(z_i,d) [B, D])`: the aggregate posterior and
+  its marginals at each sample, estimated from the batch."""
+  if estimator not in ESTIMATORS:
+    raise ValueError(f"unknown estimator {estimator!r}; choose from "
+                     f"{', '.join(ESTIMATORS)}")
+  log_q = _pairwise_log_density(z, mean, logvar)               # [B, B, D]
+  w = _log_weights(z.shape[0], dataset_size, estimator)[..., None]
+  joint = logsumexp(log_q.sum(-1, keepdims=True) + w, axis=1)[:, 0]
+  marginals = logsumexp(log_q + w, axis=1)
+  return joint, marginals
+
+
+def tc_decomposition(z, mean, logvar, dataset_size: int,
+                     estimator: str = "mws") -> dict:
+  """Batch means of the three terms of the KL (nats): `mutual_info`,
+  `total_correlation`, `dimensionwise_kl`. Their sum is the batch mean of
+  log q(z|x) - log p(z) at the samples (a one-sample estimate of the
+  KL), whatever the estimator."""
+  log_qz_x = jnp.sum(-0.5 * (math.log(2 * math.pi) + logvar +
+                             jnp.square(z - mean) * jnp.exp(-logvar)), -1)
+  log_qz, log_qzd = log_aggregate_posterior(z, mean, logvar, dataset_size,
+                                            estimator)
+  log_pzd = -0.5 * (math.log(2 * math.pi) + jnp.square(z))
+  return {"mutual_info": jnp.mean(log_qz_x - log_qz),
+          "total_correlation": jnp.mean(log_qz - log_qzd.sum(-1)),
+          "dimensionwise_kl": jnp.mean(jnp.sum(log_qzd - log_pzd, -1))}
+
+
+def tcvae_penalty(z, mean, logvar, dataset_size: int, *, alpha: float = 1.0,
+                  beta: float = 6.0, gamma: float = 1.0,
+                  estimator: str = "mws"):
+  """`(alpha MI + beta TC + gamma DWKL, terms)`: β-TCVAE's replacement of
+  the KL term."""
+  t = tc_decomposition(z, mean, logvar, dataset_size, estimator)
+  penalty = (alpha * t["mutual_info"] + beta * t["total_correlation"] +
+             gamma * t["dimensionwise_kl"])
+  return penalty, t
+
+
+def _covariance(x):
+  centred = x - jnp.mean(x, axis=0, keepdims=True)
+  return centred.T @ centred / x.shape[0]
+
+
+def dip_penalty(mean, logvar, *, kind: str = "i", lambda_od: float = 10.0,
+                lambda_d: float = 100.0):
+  """`(penalty, covariance [D, D])`: lambda_od * sum of squared off-diagonal
+  entries + lambda_d * sum of squared (diagonal - 1), of Cov[mean] (kind
+  "i") or Cov_q(z)[z] = Cov[mean] + E[diag(var)] (kind "ii")."""
+  cov = _covariance(mean)
+  if kind == "ii":
+    cov = cov + jnp.diag(jnp.mean(jnp.exp(logvar), axis=0))
+  elif kind != "i":
+    raise ValueError(f"DIP-VAE kind must be 'i' or 'ii', got {kind!r}")
+  diag = jnp.diagonal(cov)
+  off = cov - jnp.diag(diag)
+  penalty = lambda_od * jnp.sum(jnp.square(off)) + lambda_d * jnp.sum(
+      jnp.square(diag - 1.0))
+  return penalty, cov
