@@ -88,6 +88,12 @@ EXTRAS = {
     "gan_inpainting_mnist": (set(), {"hole_mse_gan_prior",
                                      "hole_mse_context_encoder",
                                      "hole_mse_mean_fill"}),
+    **{name: ({"mutual_information", "kl_per_unit"},
+              {"mig", "dci_disentanglement", "dci_completeness", "sap",
+               "beta_vae_eval_accuracy", "factor_vae_eval_accuracy",
+               "modularity", "explicitness"})
+       for name in ("beta_vae_dsprites", "beta_tcvae_dsprites",
+                    "dip_vae_dsprites")},
     "denoising_aae_study": (set(), {"mse_aae", "mse_dae", "fid_aae",
                                     "fid_vae", "kid_aae", "fid_floor"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",

@@ -9,6 +9,7 @@ from unsup_jax.configs.schema import Choice, Float, Int
 from unsup_jax.errors import UserError
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+OBJECTIVES = ("elbo", "tcvae", "dip_vae_i", "dip_vae_ii")
 
 FIELDS = dict(
     networks.fields(),
@@ -19,6 +20,28 @@ FIELDS = dict(
                        doc="> 0: the capacity objective gamma |KL - C|"),
     capacity_steps=Int(0, min=0, doc="steps to raise C to capacity_max"),
     gamma=Float(1000.0, min=0.0, doc="weight of |KL - C|"),
+    objective=Choice("elbo", OBJECTIVES, doc="the KL term: as is (with "
+                     "beta), beta-TCVAE's split (beta weighs the total "
+                     "correlation) or KL + a DIP-VAE penalty"),
+    tc_alpha=Float(1.0, min=0.0, doc="beta-TCVAE: weight of the index-code "
+                   "mutual information"),
+    tc_gamma=Float(1.0, min=0.0, doc="beta-TCVAE: weight of the "
+                   "dimension-wise KL"),
+    tc_estimator=Choice("mws", ("mws", "mss"), doc="beta-TCVAE's estimate "
+                        "of q(z): minibatch weighted or stratified sampling"),
+    dip_lambda_od=Float(10.0, min=0.0, doc="DIP-VAE: off-diagonal weight"),
+    dip_lambda_d=Float(100.0, min=0.0, doc="DIP-VAE: diagonal weight "
+                       "(disentanglement_lib: 10 x lambda_od for I, "
+                       "lambda_od for II)"),
+    disentangle_scale=Float(1.0, above=0.0, doc="on factor data: sample "
+                            "sizes of the disentanglement metrics, as a "
+                            "fraction of disentanglement_lib's (10,000 "
+                            "points)"),
+    disentangle_dci_trees=Int(100, min=1, doc="DCI's boosting stages "
+                              "(scikit-learn's and disentanglement_lib's "
+                              "100)"),
+    disentangle_batch=Int(64, min=2, doc="batch of the beta-VAE and "
+                          "FactorVAE scores (disentanglement_lib: 64)"),
     iwae_samples=Int(1000, min=1, doc="k of the final test NLL"),
     quick_iwae_samples=Int(50, min=1, doc="k during training"),
     iwae_chunk=Int(100, min=1, doc="samples per chunk (memory)"),
@@ -34,6 +57,10 @@ def config():
 
 def check(c) -> None:
   v = c.vae
+  if v.objective != "elbo" and v.capacity_max > 0:
+    raise UserError(f"config.vae.capacity_max > 0 (the capacity objective) "
+                    f"replaces the KL term; it cannot be combined with "
+                    f"config.vae.objective={v.objective!r}")
   for name in ("iwae_samples", "quick_iwae_samples"):
     if v[name] % min(v.iwae_chunk, v[name]):
       raise UserError(f"config.vae.{name} must be a multiple of "
@@ -42,3 +69,6 @@ def check(c) -> None:
 
 def smoke(c) -> None:
   c.vae.iwae_samples, c.vae.quick_iwae_samples, c.vae.iwae_chunk = 10, 4, 5
+  c.vae.disentangle_scale = min(c.vae.disentangle_scale, 0.01)
+  c.vae.disentangle_dci_trees = min(c.vae.disentangle_dci_trees, 5)
+  c.vae.disentangle_batch = min(c.vae.disentangle_batch, 16)

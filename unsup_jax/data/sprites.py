@@ -35,13 +35,20 @@ _MARGIN = 0.2
 
 
 def _inside(shape, u, v):
-  """Whether rotated, scaled coordinates (u, v) lie in shape `shape` [N]."""
-  s = shape[:, None, None]
-  square = np.maximum(np.abs(u), np.abs(v)) <= 0.75
-  ellipse = u * u + 4.0 * v * v <= 1.0
-  x, y = 0.9 * u, -0.9 * v + 0.15
-  heart = (x * x + y * y - 1.0) ** 3 - x * x * y ** 3 <= 0.0
-  return np.where(s == 0, square, np.where(s == 1, ellipse, heart))
+  """Whether rotated, scaled coordinates (u, v) `[N, H, W]` lie in each
+  example's shape (`shape` `[N]`); each test only on its own examples."""
+  out = np.zeros(u.shape, bool)
+  for s in np.unique(shape):
+    rows = np.flatnonzero(shape == s)
+    uu, vv = u[rows], v[rows]
+    if s == 0:
+      out[rows] = np.maximum(np.abs(uu), np.abs(vv)) <= 0.75
+    elif s == 1:
+      out[rows] = uu * uu + 4.0 * vv * vv <= 1.0
+    else:
+      x, y = 0.9 * uu, -0.9 * vv + 0.15
+      out[rows] = (x * x + y * y - 1.0) ** 3 - x * x * y ** 3 <= 0.0
+  return out
 
 
 def coverage(shape, scale, angle, x, y, *, size: int,

@@ -146,9 +146,15 @@ class Data:
     return features
 
   def spec(self) -> Spec:
-    """Feature shapes per stream and the dataset's metadata."""
+    """Feature shapes per stream and the dataset's metadata, with the
+    number of training examples (`num_train_examples`: estimators of
+    dataset-level quantities, such as β-TCVAE's aggregate posterior, need
+    it)."""
+    meta = dict(self.dataset.meta)
+    if "train" in self.dataset.splits:
+      meta["num_train_examples"] = self.dataset.size("train")
     return Spec({name: self.stream_features(name) for name in self.streams},
-                dict(self.dataset.meta), self.dataset.name)
+                meta, self.dataset.name)
 
   def iterator(self, name: str, *, process_index: int = 0,
                process_count: int = 1) -> BatchIterator:

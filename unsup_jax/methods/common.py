@@ -127,5 +127,8 @@ def latent_figures(outputs: dict, outdir: str) -> dict:
     figs["traversals"] = viz.traversals(
         outputs["traversals"], TRAVERSAL_VALUES, path("traversals"),
         dims=list(outputs["traversal_dims"]),
-        title="Latent traversals (units by decreasing activity)")
+        row_labels=outputs.get("traversal_labels"),
+        title="Latent traversals (units by decreasing activity)" + (
+            "; each unit's main factor" if "traversal_labels" in outputs
+            else ""))
   return figs

@@ -7,6 +7,15 @@ objective gamma |KL - C| with C raised linearly (Burgess et al. 2018,
 arXiv:1804.03599). The test NLL is the importance-weighted bound with k
 samples (Burda et al. 2016). Maths: `ops/distributions.py`, `losses/elbo.py`,
 `eval/likelihood.py`; config: `configs/vae.py`.
+
+Disentangling objectives (`vae.objective`, maths in
+`losses/disentanglement.py`): "tcvae" replaces the KL term by β-TCVAE's
+alpha MI + beta TC + gamma dimension-wise KL (Chen et al. 2018,
+arXiv:1802.04942; q(z) estimated over the batch for the training set's
+`num_train_examples`); "dip_vae_i" / "dip_vae_ii" add DIP-VAE's covariance
+penalty to the beta-weighted KL (Kumar et al. 2018, arXiv:1711.00848).
+On a dataset with factors of variation, evaluation adds the
+disentanglement metrics (`methods/disentangle_eval.py`).
 """
 
 import functools
@@ -17,10 +26,11 @@ import ml_collections
 import numpy as np
 import optax
 
+from unsup_jax.errors import UserError
 from unsup_jax.eval import likelihood
 from unsup_jax.eval.batched import map_batches
-from unsup_jax.losses import elbo
-from unsup_jax.methods import common
+from unsup_jax.losses import disentanglement, elbo
+from unsup_jax.methods import common, disentangle_eval
 from unsup_jax.models.vae import VAE
 from unsup_jax.ops import distributions, schedules
 from unsup_jax.training import optim, state as state_lib, step as step_lib
@@ -53,13 +63,47 @@ def _apply(model, params, *args, method):
   return model.apply({"params": params}, *args, method=method)
 
 
-def terms(model: VAE, params, x: jax.Array, keys: jax.Array):
-  """Single-sample (log p(x|z) [B], KL [B], posterior mean [B, D])."""
+def posterior_terms(model: VAE, params, x: jax.Array, keys: jax.Array):
+  """Single-sample `{log_lik [B], kl [B], mean, logvar, z [B, D]}`."""
   mean, logvar = _apply(model, params, x, method=VAE.encode)
   z = jax.vmap(distributions.reparameterize)(keys, mean, logvar)
   decoded = _apply(model, params, z, method=VAE.decode)
   log_lik = _apply(model, params, x, decoded, method=VAE.log_likelihood)
-  return log_lik, distributions.kl_standard_normal(mean, logvar), mean
+  return dict(log_lik=log_lik, kl=distributions.kl_standard_normal(
+      mean, logvar), mean=mean, logvar=logvar, z=z)
+
+
+def terms(model: VAE, params, x: jax.Array, keys: jax.Array):
+  """Single-sample (log p(x|z) [B], KL [B], posterior mean [B, D])."""
+  t = posterior_terms(model, params, x, keys)
+  return t["log_lik"], t["kl"], t["mean"]
+
+
+def objective(t: dict, v, beta, capacity, dataset_size: int,
+              axis_name=None):
+  """`(loss, metrics)` of `vae.objective` from `posterior_terms`. The
+  batch-level penalties (β-TCVAE's q(z), DIP-VAE's covariance) see the
+  global batch: under pmap the posteriors are gathered from every device,
+  so that eight devices compute what one does (the gathered copies'
+  gradients sum back to their devices, and the engine averages them)."""
+  if v.objective != "elbo" and axis_name is not None:
+    gather = lambda a: jax.lax.all_gather(a, axis_name, tiled=True)
+    t = dict(t, **{k: gather(t[k]) for k in ("z", "mean", "logvar")})
+  loss, metrics = elbo.negative_elbo(t["log_lik"], t["kl"], beta=beta,
+                                     capacity=capacity, gamma=v.gamma)
+  if v.objective == "tcvae":
+    penalty, parts = disentanglement.tcvae_penalty(
+        t["z"], t["mean"], t["logvar"], dataset_size, alpha=v.tc_alpha,
+        beta=beta, gamma=v.tc_gamma, estimator=v.tc_estimator)
+    loss = metrics["loss_rec"] + penalty
+    metrics = dict(metrics, loss=loss, **parts)
+  elif v.objective.startswith("dip_vae"):
+    penalty, _ = disentanglement.dip_penalty(
+        t["mean"], t["logvar"], kind=v.objective.rsplit("_", 1)[1],
+        lambda_od=v.dip_lambda_od, lambda_d=v.dip_lambda_d)
+    loss = loss + penalty
+    metrics = dict(metrics, loss=loss, dip_penalty=penalty)
+  return loss, metrics
 
 
 def init(key: jax.Array, batch: dict, *, model: VAE,
@@ -69,8 +113,9 @@ def init(key: jax.Array, batch: dict, *, model: VAE,
   return state_lib.create(run_key, params, tx)
 
 
-def train_step(state, batch, *, model: VAE, tx, v, axis_name=None):
-  """One ELBO step on `batch["image"]` `[B, H, W, C]`."""
+def train_step(state, batch, *, model: VAE, tx, v, dataset_size: int = 0,
+               axis_name=None):
+  """One step of `vae.objective` on `batch["image"]` `[B, H, W, C]`."""
   x = batch["image"]
   keys = distributions.per_example_keys(
       step_lib.step_key(state), x.shape[0],
@@ -78,9 +123,8 @@ def train_step(state, batch, *, model: VAE, tx, v, axis_name=None):
   beta, capacity = kl_weights(state.step, v)
 
   def loss_fn(params):
-    log_lik, kl, _ = terms(model, params, x, keys)
-    return elbo.negative_elbo(log_lik, kl, beta=beta, capacity=capacity,
-                              gamma=v.gamma)
+    return objective(posterior_terms(model, params, x, keys), v, beta,
+                     capacity, dataset_size, axis_name)
 
   (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
       state.params)
@@ -105,7 +149,8 @@ def eval_batch(key, params, x, *, model: VAE, num_samples: int, chunk: int):
       iwae_key, x, mean, logvar, log_lik_fn, num_samples=num_samples,
       chunk=chunk)
   mse = jnp.mean(jnp.square(recon - x).reshape(x.shape[0], -1), axis=1)
-  return dict(rec=-log_lik, kl=kl, nll=-log_px, mse=mse, mean=mean)
+  return dict(rec=-log_lik, kl=kl, nll=-log_px, mse=mse, mean=mean,
+              logvar=logvar)
 
 
 def evaluate(state, data, key, *, full: bool, model: VAE, config):
@@ -139,7 +184,25 @@ def evaluate(state, data, key, *, full: bool, model: VAE, config):
   outputs = common.latent_outputs(
       images=images, labels=labels, codes=out["mean"], decode=decode,
       prior_samples=decode(prior), traversal_dims=order)
+  if disentangle_eval.has_factors(data):
+    encode_fn = jax.jit(encode)
+    d_metrics, d_out = disentangle_eval.evaluate(
+        lambda x: map_batches(encode_fn, np.asarray(x, np.float32),
+                              batch_size=config.eval.batch_size),
+        data, seed=config.seed, scale=v.disentangle_scale,
+        dci_trees=v.disentangle_dci_trees, batch_size=v.disentangle_batch,
+        test_mean=out["mean"], test_logvar=out["logvar"])
+    metrics.update(d_metrics)
+    outputs.update(d_out)
+    outputs["traversal_labels"] = [f"z{d}: {d_out['unit_factor'][d]}"
+                                   for d in outputs["traversal_dims"]]
   return metrics, outputs
+
+
+def figures(outputs: dict, outdir: str) -> dict:
+  """The latent figures, and the disentanglement ones on factor data."""
+  return {**common.latent_figures(outputs, outdir),
+          **disentangle_eval.figures(outputs, outdir)}
 
 
 def build(config: ml_collections.ConfigDict, spec) -> Method:
@@ -149,10 +212,15 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
   tx = optim.build(config)
   fingerprint = dict(method="vae", **common.model_fingerprint(
       v, FINGERPRINT_FIELDS, spec))
-  step = functools.partial(train_step, model=model, tx=tx, v=v)
+  step = functools.partial(
+      train_step, model=model, tx=tx, v=v,
+      dataset_size=int(spec.meta.get("num_train_examples", 0)))
+  if v.objective == "tcvae" and "num_train_examples" not in spec.meta:
+    raise UserError("config.vae.objective 'tcvae' needs the number of "
+                    "training examples, which this data does not give")
   return Method(
       init=step_lib.jit_once(functools.partial(init, model=model, tx=tx)),
       phases=(Phase("train", config.train.num_steps, step),),
       evaluate=functools.partial(evaluate, model=model, config=config),
-      figures=common.latent_figures, fingerprint=fingerprint,
+      figures=figures, fingerprint=fingerprint,
       report_notes=common.probe_notes)

@@ -24,7 +24,10 @@ imports `methods/`. It is a `Method`:
 * `evaluate(state, data, key, *, full) -> (metrics, outputs)`: `data` is the
   evaluation view (`Data.view`: every split, transformed as evaluated);
   `metrics` are the test-set numbers (`full=False`: the cheap version run
-  during training); `outputs` whatever the figures need.
+  during training); `outputs` whatever the figures need, and under
+  `"exports"` `{file name: {array name: array}}` that the engine writes to
+  the workdir as .npz files (the points a metric scored, say), so that any
+  other tool can recompute the numbers.
 * `figures(outputs, outdir) -> {name: png path}`: plotting only, from the
   outputs of the final `evaluate` plus `outputs["history"]`, the run's
   logged records (added by the engine).

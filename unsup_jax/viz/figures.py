@@ -151,18 +151,21 @@ def samples(images, path, *, title="Samples from the prior"):
   return image_grid(images, path, title=title)
 
 
-def traversals(images, values, path, *, title="Latent traversals", dims=None):
+def traversals(images, values, path, *, title="Latent traversals", dims=None,
+               row_labels=None):
   """Saves `[L, S, H, W, C]` traversals: rows "z{dims[i]}" by `values` [S].
 
-  `dims` names the latent unit moved in each row (default 0..L-1).
+  `dims` names the latent unit moved in each row (default 0..L-1);
+  `row_labels`, if given, replaces those names (e.g. "z3: scale").
   """
   images = _as_images(images, ndim=5)
   values = np.asarray(values, dtype=np.float64).reshape(-1)
   if len(values) != images.shape[1] or not images.shape[0]:
     raise ValueError(f"{len(values)} values for traversals {images.shape}")
   return _labelled_grid(images, path, title,
-                        row_labels=[f"z{i}" for i in (
-                            range(len(images)) if dims is None else dims)],
+                        row_labels=list(row_labels) if row_labels else [
+                            f"z{i}" for i in (range(len(images))
+                                              if dims is None else dims)],
                         col_labels=[f"{v:.3g}" for v in values])
 
 

@@ -35,6 +35,20 @@ def _atomic_write(path, text):
   return path
 
 
+def write_arrays(path, arrays):
+  """Writes `{name: array}` to the .npz `path` atomically (a crash leaves the
+  previous file, if any); returns `path`."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = f"{path}.{os.getpid()}.tmp.npz"
+  try:
+    np.savez(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+  return path
+
+
 def _scalar(name, value):
   """Returns `value` as a Python int or float (None stays None).
 

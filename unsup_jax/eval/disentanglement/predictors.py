@@ -33,7 +33,7 @@ def dci_from_importance(importance: np.ndarray) -> dict:
 
 
 def dci_from_codes(codes_train, factors_train, codes_test, factors_test,
-                   *, seed: int = 0) -> dict:
+                   *, seed: int = 0, num_trees: int = 100) -> dict:
   """DCI (Eastwood & Williams 2018, "A Framework for the Quantitative
   Evaluation of Disentangled Representations"): one gradient-boosted tree
   classifier per factor (scikit-learn's defaults, as in
@@ -43,7 +43,8 @@ def dci_from_codes(codes_train, factors_train, codes_test, factors_test,
   importance = np.zeros((d, k))
   train_acc, test_acc = [], []
   for j in range(k):
-    clf = sklearn.ensemble.GradientBoostingClassifier(random_state=seed)
+    clf = sklearn.ensemble.GradientBoostingClassifier(
+        n_estimators=num_trees, random_state=seed)
     clf.fit(codes_train, factors_train[:, j])
     importance[:, j] = np.abs(clf.feature_importances_)
     train_acc.append(np.mean(clf.predict(codes_train) == factors_train[:, j]))
@@ -55,12 +56,13 @@ def dci_from_codes(codes_train, factors_train, codes_test, factors_test,
 
 
 def dci(sampler, representation_fn, rng, *, num_train: int = 10_000,
-        num_test: int = 5_000, batch_size: int = common.BATCH_SIZE) -> dict:
+        num_test: int = 5_000, num_trees: int = 100,
+        batch_size: int = common.BATCH_SIZE) -> dict:
   train = common.points(sampler, representation_fn, num_train, rng,
                         batch_size)
   test = common.points(sampler, representation_fn, num_test, rng,
                        batch_size)
-  out = dci_from_codes(*train, *test)
+  out = dci_from_codes(*train, *test, num_trees=num_trees)
   out.pop("importance")
   return out
 

@@ -1,0 +1,92 @@
+"""Disentanglement evaluation of any model with an encoder, on a dataset
+with factors of variation (`data/factors.py`).
+
+`evaluate` scores the model's `representation_fn` (the posterior mean, for
+a VAE) with every metric of `eval/disentanglement/` on fresh points from
+the dataset's factor sampler, at `scale` times disentanglement_lib's sample
+sizes (1: 10,000 training points for most metrics; the study uses less, and
+says so). It also returns the points scored by MIG (`exports` ->
+`representations.npz`: `codes` [N, D], `factors` [N, K]), their
+unit-by-factor mutual information, the factor each unit carries most about
+(to label traversal rows) and the KL of each unit on the test split.
+"""
+
+import os
+
+import numpy as np
+
+from unsup_jax.data import factors as factors_lib
+from unsup_jax.eval import disentanglement as dis
+from unsup_jax.eval.disentanglement import common
+from unsup_jax.viz import disentanglement as viz
+
+# disentanglement_lib's sample sizes, scaled by `scale`.
+DEFAULTS = {
+    "beta_vae": dict(num_train=10_000, num_eval=5_000),
+    "factor_vae": dict(num_train=10_000, num_eval=5_000,
+                       num_variance_estimate=10_000),
+    "mig": dict(num_train=10_000),
+    "modularity_explicitness": dict(num_train=10_000, num_test=5_000),
+    "dci": dict(num_train=10_000, num_test=5_000),
+    "sap": dict(num_train=10_000, num_test=5_000),
+}
+# Floors of the sample sizes, so that a smoke run still fits its
+# classifiers: points of the batch-based scores (each a batch of 64), and
+# single points of the others.
+MINIMUM_BATCHES, MINIMUM_POINTS = 16, 64
+BATCH_BASED = ("beta_vae", "factor_vae")
+
+
+def settings(scale: float, dci_trees: int = 100,
+             batch_size: int = 64) -> dict:
+  """Every metric's sample sizes at `scale`, DCI's boosting stages and the
+  batch of the β-VAE and FactorVAE scores (64 in disentanglement_lib)."""
+  floor = lambda m, k: (MINIMUM_BATCHES if m in BATCH_BASED and
+                        k != "num_variance_estimate" else MINIMUM_POINTS)
+  out = {m: {k: max(floor(m, k), int(round(v * scale)))
+             for k, v in s.items()} for m, s in DEFAULTS.items()}
+  out["dci"]["num_trees"] = dci_trees
+  for m in BATCH_BASED:
+    out[m]["batch_size"] = batch_size
+  return out
+
+
+def has_factors(dataset) -> bool:
+  return "factor_sizes" in dataset.meta
+
+
+def evaluate(representation_fn, dataset, *, seed: int, scale: float,
+             dci_trees: int = 100, batch_size: int = 64, test_mean=None,
+             test_logvar=None) -> tuple[dict, dict]:
+  """`(metrics, outputs)`; `test_mean` / `test_logvar` `[N, D]` (a VAE's
+  test posteriors) add the KL per unit."""
+  sampler = factors_lib.sampler(dataset, "train")
+  space = sampler.space
+  config = settings(scale, dci_trees, batch_size)
+  metrics = dis.score(sampler, representation_fn, seed=seed, settings=config)
+  codes, f = common.points(sampler, representation_fn,
+                           config["mig"]["num_train"],
+                           np.random.default_rng([seed, 99]))
+  mi = common.mutual_information(common.discretize(codes), f)
+  outputs = {"mi": mi, "factor_names": list(space.names),
+             "unit_factor": [space.names[k] for k in np.argmax(mi, 1)],
+             "exports": {"representations.npz": {
+                 "codes": codes.astype(np.float32),
+                 "factors": f.astype(np.int32)}}}
+  if test_mean is not None:
+    kl = 0.5 * np.mean(np.square(test_mean) + np.exp(test_logvar) -
+                       test_logvar - 1.0, axis=0)
+    outputs["kl_per_unit"] = kl
+  return metrics, outputs
+
+
+def figures(outputs: dict, outdir: str) -> dict:
+  if "mi" not in outputs:
+    return {}
+  path = lambda name: os.path.join(outdir, f"{name}.png")
+  figs = {"mutual_information": viz.mi_heatmap(
+      outputs["mi"], outputs["factor_names"], path("mutual_information"))}
+  if "kl_per_unit" in outputs:
+    figs["kl_per_unit"] = viz.kl_per_unit(outputs["kl_per_unit"],
+                                          path("kl_per_unit"))
+  return figs
