@@ -12,8 +12,10 @@ from unsup_jax.configs import vae
 
 
 def vae_config(*, beta: float = 1.0, objective: str = "elbo",
-               dataset: str = "dsprites_procedural"):
-  c = vae.config()
+               dataset: str = "dsprites_procedural", base=None):
+  """The set-up on a config from `base()` (default `configs.vae.config`;
+  any config with the `vae` section, e.g. FactorVAE's)."""
+  c = (base or vae.config)()
   c.data.update(name=dataset, binarize="none", batch_size=64,
                 num_train=10_000, num_test=1_000)
   c.vae.update(kind="conv", encoder_hidden=(32, 32, 64, 64),

@@ -13,6 +13,11 @@ posteriors `q(z|x) = N(mean, exp(logvar))` `[B, D]` (and samples `z`).
   lambda_od and diagonal ones lambda_d. DIP-VAE-I uses the covariance of
   the posterior means; DIP-VAE-II the covariance of q(z) itself (that plus
   the mean posterior variance).
+* FactorVAE (Kim & Mnih 2018, arXiv:1802.05983): the total correlation
+  estimated by the density-ratio trick, a discriminator telling codes of
+  q(z) from codes whose units are shuffled across the batch
+  (`permute_dims`, `density_ratio_tc`); the discriminator's loss is the
+  GAN's (`losses/adversarial.py`).
 """
 
 import math
@@ -111,3 +116,18 @@ def dip_penalty(mean, logvar, *, kind: str = "i", lambda_od: float = 10.0,
   penalty = lambda_od * jnp.sum(jnp.square(off)) + lambda_d * jnp.sum(
       jnp.square(diag - 1.0))
   return penalty, cov
+
+
+def permute_dims(key, z):
+  """`[B, D]` codes with each unit shuffled across the batch independently:
+  samples of the product of q(z)'s marginals (Kim & Mnih 2018, Alg. 1)."""
+  keys = jax.random.split(key, z.shape[1])
+  return jax.vmap(lambda k, col: jax.random.permutation(k, col),
+                  in_axes=(0, 1), out_axes=1)(keys, z)
+
+
+def density_ratio_tc(logits):
+  """FactorVAE's estimate of the total correlation KL(q(z) || prod_d
+  q(z_d)) from a discriminator's logits log D(z) / (1 - D(z)) on codes of
+  q(z) (D = probability that z is not permuted): their batch mean."""
+  return jnp.mean(logits)
