@@ -66,6 +66,8 @@ EXPECTED_FIGURES = {
     "aae": {"reconstructions", "interpolations", "latent_space",
             "prior_samples"},
     "aae_study": {"prior_samples", "nearest_training_images"},
+    "weak_vae": {"reconstructions", "interpolations", "latent_space",
+                 "prior_samples", "traversals"},
     "factor_vae": {"reconstructions", "interpolations", "latent_space",
                    "prior_samples", "traversals"},
 }
@@ -95,7 +97,8 @@ EXTRAS = {
                "beta_vae_eval_accuracy", "factor_vae_eval_accuracy",
                "modularity", "explicitness"})
        for name in ("beta_vae_dsprites", "beta_tcvae_dsprites",
-                    "dip_vae_dsprites", "factor_vae_dsprites")},
+                    "dip_vae_dsprites", "factor_vae_dsprites",
+                    "ada_gvae_dsprites")},
     "denoising_aae_study": (set(), {"mse_aae", "mse_dae", "fid_aae",
                                     "fid_vae", "kid_aae", "fid_floor"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",

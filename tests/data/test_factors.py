@@ -136,3 +136,16 @@ def test_tfds_factor_sets_read_their_labels(name, k):
   f, x = sampler.sample(np.random.default_rng(0), 5,
                         fixed={space.names[0]: value})
   assert np.all(f[:, 0] == value) and x.shape[1:] == train["image"].shape[1:]
+
+
+def test_paired_sets_share_what_they_record():
+  ds = sources.load("colour_sprites_pairs", num_train=300, num_test=20)
+  train = ds.split("train")
+  np.testing.assert_array_equal(train["shared"],
+                                train["factors"] == train["pair_factors"])
+  np.testing.assert_array_equal(train["pair_image"][:4],
+                                sprites.render_colour(train["pair_factors"][:4]))
+  counts = np.bincount(train["shared"].sum(1), minlength=7)
+  assert counts[6] == 0 and np.all(counts[:6] > 20)   # 0..5, never all
+  assert "pair_image" not in ds.split("test")
+  assert isinstance(factors.sampler(ds), factors.RenderedFactors)

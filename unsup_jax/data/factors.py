@@ -19,6 +19,10 @@ A `FactorSampler` draws examples with chosen factors held fixed:
   can come out equal by chance (`shared` reports the values in common).
 
 `sampler(dataset, split)` gives the right one for a dataset.
+`NAME_pairs` (e.g. `dsprites_procedural_pairs`) is the procedural set NAME
+whose training examples carry a partner image (`pair_image`, with
+`pair_factors` and `shared` for analysis): the weakly supervised pairs of
+Locatello et al. (2020), each sharing an unknown number of factors.
 """
 
 import dataclasses
@@ -178,6 +182,20 @@ PROCEDURAL = {
 SEED = 0            # the examples of the train and test splits
 
 
+# `NAME_pairs`: the procedural set NAME whose training examples come with a
+# partner (weak supervision, Locatello et al. 2020).
+PAIRED = "_pairs"
+
+
+def _procedural_base(name: str) -> str | None:
+  base = name[:-len(PAIRED)] if name.endswith(PAIRED) else name
+  return base if base in PROCEDURAL else None
+
+
+def is_procedural(name: str) -> bool:
+  return _procedural_base(name) is not None
+
+
 def space_of(dataset: Dataset) -> FactorSpace:
   """The factor space of a dataset with `factors` (a UserError otherwise)."""
   if "factor_sizes" not in dataset.meta:
@@ -193,7 +211,8 @@ def procedural(name: str, num_train: int | None = None,
   """`num_train` / `num_test` uniform draws from the grid of `name`,
   rendered (the train and test draws are independent: the same combination
   can appear in both, as in any subsample of dSprites)."""
-  (names, sizes), render, (n_train, n_test) = PROCEDURAL[name]
+  base = _procedural_base(name)
+  (names, sizes), render, (n_train, n_test) = PROCEDURAL[base]
   space = FactorSpace(names, sizes)
   rng = np.random.default_rng(SEED)
   splits = {}
@@ -201,6 +220,20 @@ def procedural(name: str, num_train: int | None = None,
     f = space.uniform(rng, n)
     splits[split] = {"image": render(f), "factors": f,
                      "label": f[:, space.index("shape")]}
+  if name.endswith(PAIRED):
+    # Each training image's partner shares a random number (0 to K - 1)
+    # of its factors, unknown to the model; `shared` is for analysis only.
+    sampler = RenderedFactors(space, render)
+    train = splits["train"]
+    keep_rng = np.random.default_rng([SEED, 1])
+    k = space.num_factors
+    count = keep_rng.integers(0, k, len(train["factors"]))
+    order = np.argsort(keep_rng.random((len(count), k)), axis=1)
+    keep = np.zeros((len(count), k), bool)
+    np.put_along_axis(keep, order, np.arange(k)[None] < count[:, None], 1)
+    fb, xb = sampler._partner(keep_rng, train["factors"], keep)  # pylint: disable=protected-access
+    train.update(pair_image=xb, pair_factors=fb,
+                 shared=train["factors"] == fb)
   return Dataset.create(name, splits, num_classes=3, factor_names=names,
                         factor_sizes=sizes)
 
@@ -209,8 +242,8 @@ def sampler(dataset: Dataset, split: str = "train") -> FactorSampler:
   """The sampler of a factor dataset: rendered for the procedural sets,
   over the held examples of `split` otherwise."""
   space = space_of(dataset)
-  if dataset.name in PROCEDURAL:
-    return RenderedFactors(space, PROCEDURAL[dataset.name][1])
+  if is_procedural(dataset.name):
+    return RenderedFactors(space, PROCEDURAL[_procedural_base(dataset.name)][1])
   features = dataset.split(split)
   return HeldFactors(space, features["factors"], features["image"])
 

@@ -38,7 +38,8 @@ from unsup_jax.data.dataset import Dataset
 from unsup_jax.errors import UserError
 
 OFFLINE_DATASETS = ("mnist5k", "digits", "dsprites_procedural",
-                    "colour_sprites")
+                    "colour_sprites", "dsprites_procedural_pairs",
+                    "colour_sprites_pairs")
 _TFDS_PREFIX = "tfds:"
 # TFDS datasets whose uint8 images already hold 0/1 values.
 _BINARY_TFDS = frozenset({"binarized_mnist"})
@@ -264,7 +265,7 @@ def load(name: str, *, data_dir: str | None = None,
                               not isinstance(value, (int, np.integer)) or
                               value <= 0):
       raise UserError(f"{arg} must be a positive integer, got {value!r}")
-  if name in factors.PROCEDURAL:      # rendered at the sizes asked for
+  if factors.is_procedural(name):      # rendered at the sizes asked for
     key = f"{name}:{num_train}:{num_test}"
     if key not in _CACHE:
       _CACHE[key] = factors.procedural(name, num_train, num_test)

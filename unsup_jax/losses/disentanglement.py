@@ -18,6 +18,10 @@ posteriors `q(z|x) = N(mean, exp(logvar))` `[B, D]` (and samples `z`).
   q(z) from codes whose units are shuffled across the batch
   (`permute_dims`, `density_ratio_tc`); the discriminator's loss is the
   GAN's (`losses/adversarial.py`).
+* Ada-GVAE / Ada-ML-VAE (Locatello et al. 2020, arXiv:2002.02886): for
+  a pair of images sharing some factors, the units whose two posteriors
+  are closest in KL are taken as shared (`adaptive_shared_units`) and
+  replaced by an aggregate of the two (`aggregate_posteriors`).
 """
 
 import math
@@ -131,3 +135,40 @@ def density_ratio_tc(logits):
   q(z_d)) from a discriminator's logits log D(z) / (1 - D(z)) on codes of
   q(z) (D = probability that z is not permuted): their batch mean."""
   return jnp.mean(logits)
+
+
+def kl_per_unit(mean_a, logvar_a, mean_b, logvar_b):
+  """`[B, D]` KL(q_a(z_d) || q_b(z_d)) of diagonal Gaussians, per unit."""
+  return 0.5 * (logvar_b - logvar_a + (jnp.exp(logvar_a) +
+                                       jnp.square(mean_a - mean_b)) *
+                jnp.exp(-logvar_b) - 1.0)
+
+
+def adaptive_shared_units(mean_a, logvar_a, mean_b, logvar_b):
+  """`[B, D]` bool: the units a pair's two posteriors are taken to share
+  (Locatello et al. 2020, Ada-GVAE): those whose per-unit KL is below the
+  midpoint of the pair's largest and smallest, so that the number of shared
+  factors need not be known. Not differentiated through."""
+  kl = jax.lax.stop_gradient(kl_per_unit(mean_a, logvar_a, mean_b, logvar_b))
+  tau = 0.5 * (kl.max(axis=1, keepdims=True) + kl.min(axis=1, keepdims=True))
+  return kl < tau
+
+
+def aggregate_posteriors(mean_a, logvar_a, mean_b, logvar_b, shared, *,
+                         kind: str = "gvae"):
+  """Both posteriors with their `shared` units replaced by one aggregate:
+  "gvae" (Hosoya 2019): the average of the two Gaussians' means and
+  variances; "mlvae" (Bouchacourt et al. 2018): their product (precisions
+  added). Returns `(mean_a, logvar_a, mean_b, logvar_b)`."""
+  var_a, var_b = jnp.exp(logvar_a), jnp.exp(logvar_b)
+  if kind == "gvae":
+    mean, var = 0.5 * (mean_a + mean_b), 0.5 * (var_a + var_b)
+  elif kind == "mlvae":
+    var = 1.0 / (1.0 / var_a + 1.0 / var_b)
+    mean = var * (mean_a / var_a + mean_b / var_b)
+  else:
+    raise ValueError(f"aggregation must be 'gvae' or 'mlvae', got {kind!r}")
+  logvar = jnp.log(var)
+  pick = lambda new, old: jnp.where(shared, new, old)
+  return (pick(mean, mean_a), pick(logvar, logvar_a), pick(mean, mean_b),
+          pick(logvar, logvar_b))
