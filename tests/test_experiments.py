@@ -66,6 +66,7 @@ EXPECTED_FIGURES = {
     "aae": {"reconstructions", "interpolations", "latent_space",
             "prior_samples"},
     "aae_study": {"prior_samples", "nearest_training_images"},
+    "disentanglement_study": {"metrics_colour_sprites"},
     "weak_vae": {"reconstructions", "interpolations", "latent_space",
                  "prior_samples", "traversals"},
     "factor_vae": {"reconstructions", "interpolations", "latent_space",
@@ -99,6 +100,9 @@ EXTRAS = {
        for name in ("beta_vae_dsprites", "beta_tcvae_dsprites",
                     "dip_vae_dsprites", "factor_vae_dsprites",
                     "ada_gvae_dsprites")},
+    "disentanglement_study": (set(), {
+        "mig_beta_vae_4_colour_sprites_mean", "sap_ada_gvae_colour_sprites_std",
+        "mig_colour_sprites_seed_spread", "mig_colour_sprites_model_spread"}),
     "denoising_aae_study": (set(), {"mse_aae", "mse_dae", "fid_aae",
                                     "fid_vae", "kid_aae", "fid_floor"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",

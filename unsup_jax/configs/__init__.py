@@ -28,7 +28,8 @@ from unsup_jax.errors import UserError
 # itself is `unsup_jax.methods.<name>`.
 METHODS = ("vae", "autoencoder", "pca", "inpainting", "semantic_hashing",
            "vqvae", "gan", "anomaly", "ae_vs_pca", "gan_ablation",
-           "gan_inpainting", "aae", "aae_study", "factor_vae", "weak_vae")
+           "gan_inpainting", "aae", "aae_study", "factor_vae", "weak_vae",
+           "disentanglement_study")
 
 __all__ = ["METHODS", "base", "base_config", "module", "schema", "validate",
            "variant"]
