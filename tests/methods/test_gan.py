@@ -227,7 +227,8 @@ def test_spectral_vectors_advance_in_the_discriminator_update_only():
 
 def test_moving_average_and_spectral_state_resume_exactly(tmp_path):
   # 8x8 digits: no FID network, so the run needs no feature classifier.
-  config = _tiny("hinge_gan_mnist", spectral_norm=True, ema_decay=0.5)
+  config = _tiny("hinge_gan_mnist", spectral_norm=True, ema_decay=0.5,
+                 ema_start=0)
   config.data.update(name="digits", num_train=256, num_test=100,
                      batch_size=32)
   config.train.update(num_steps=4, eval_every=0, checkpoint_every=2,
@@ -261,10 +262,10 @@ def test_lazy_r1_is_k_times_the_penalty_on_every_kth_step_only():
     return jax.device_get(new.params["discriminator"]), metrics
 
   lazy0, m0 = d_params_after(0, r1_gamma=0.5, r1_every=3)
-  eager, m_eager = d_params_after(0, r1_gamma=1.5)
+  eager, m_eager = d_params_after(0, r1_gamma=1.5, r1_every=1)
   chex.assert_trees_all_close(lazy0, eager, rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(m0["d_r1"], 3 * m_eager["d_r1"], rtol=1e-5)
   lazy1, m1 = d_params_after(1, r1_gamma=0.5, r1_every=3)
-  plain, _ = d_params_after(1, r1_gamma=0.0)
+  plain, _ = d_params_after(1, r1_gamma=0.0, r1_every=1)
   chex.assert_trees_all_close(lazy1, plain, rtol=1e-5, atol=1e-6)
   assert float(m1["d_r1"]) == 0.0 and float(m0["d_r1"]) > 0
