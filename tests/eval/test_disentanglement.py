@@ -130,3 +130,20 @@ def test_a_wrong_representation_shape_is_named(sampler):
               settings={"mig": dict(num_train=64)})
   with pytest.raises(ValueError, match="unknown disentanglement metric"):
     dis.score(sampler, _mixed, names=("irs",))
+
+
+def test_mi_based_metrics_keep_their_points_when_the_others_shrink():
+  from unsup_jax.methods import disentangle_eval  # pylint: disable=g-import-not-at-top
+  s = disentangle_eval.settings(0.02)
+  assert s["mig"]["num_train"] == s["modularity_explicitness"][
+      "num_train"] == 10_000
+  assert s["dci"]["num_train"] == 200 and s["beta_vae"]["num_train"] == 200
+  # Why: the plug-in MI of a random code is biased up at small samples.
+  rng = np.random.default_rng(0)
+  f = rng.integers(0, 40, (200, 1))
+  small = common.mutual_information(common.discretize(
+      rng.normal(size=(200, 1))), f)
+  f = rng.integers(0, 40, (10_000, 1))
+  large = common.mutual_information(common.discretize(
+      rng.normal(size=(10_000, 1))), f)
+  assert small[0, 0] > 1.0 and large[0, 0] < 0.1

@@ -42,6 +42,9 @@ FIELDS = dict(
                               "100)"),
     disentangle_batch=Int(64, min=2, doc="batch of the beta-VAE and "
                           "FactorVAE scores (disentanglement_lib: 64)"),
+    disentangle_mi_points=Int(10_000, min=2, doc="points of MIG and "
+                              "modularity, not scaled (their estimator is "
+                              "biased at small samples)"),
     iwae_samples=Int(1000, min=1, doc="k of the final test NLL"),
     quick_iwae_samples=Int(50, min=1, doc="k during training"),
     iwae_chunk=Int(100, min=1, doc="samples per chunk (memory)"),
@@ -72,3 +75,4 @@ def smoke(c) -> None:
   c.vae.disentangle_scale = min(c.vae.disentangle_scale, 0.01)
   c.vae.disentangle_dci_trees = min(c.vae.disentangle_dci_trees, 5)
   c.vae.disentangle_batch = min(c.vae.disentangle_batch, 16)
+  c.vae.disentangle_mi_points = min(c.vae.disentangle_mi_points, 256)

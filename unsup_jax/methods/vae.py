@@ -191,6 +191,7 @@ def evaluate(state, data, key, *, full: bool, model: VAE, config):
                               batch_size=config.eval.batch_size),
         data, seed=config.seed, scale=v.disentangle_scale,
         dci_trees=v.disentangle_dci_trees, batch_size=v.disentangle_batch,
+        mi_points=v.disentangle_mi_points,
         test_mean=out["mean"], test_logvar=out["logvar"])
     metrics.update(d_metrics)
     outputs.update(d_out)
