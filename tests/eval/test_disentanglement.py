@@ -147,3 +147,18 @@ def test_mi_based_metrics_keep_their_points_when_the_others_shrink():
   large = common.mutual_information(common.discretize(
       rng.normal(size=(10_000, 1))), f)
   assert small[0, 0] > 1.0 and large[0, 0] < 0.1
+
+
+def test_the_exported_points_are_the_ones_mig_scored():
+  from unsup_jax.data import sources  # pylint: disable=g-import-not-at-top
+  from unsup_jax.methods import disentangle_eval  # pylint: disable=g-import-not-at-top
+  ds = sources.load("colour_sprites", num_train=64, num_test=16)
+  weights = np.random.default_rng(0).normal(size=(32 * 32 * 3, 4))
+  rep = lambda x: x.reshape(len(x), -1) @ weights
+  metrics, out = disentangle_eval.evaluate(rep, ds, seed=3, scale=0.005,
+                                           dci_trees=2, mi_points=300)
+  points = out["exports"]["representations.npz"]
+  assert points["codes"].shape == (300, 4)
+  again = information.mig_from_codes(points["codes"].astype(np.float64),
+                                     points["factors"])
+  assert again["mig"] == pytest.approx(metrics["mig"], rel=1e-5)

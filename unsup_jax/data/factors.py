@@ -25,6 +25,7 @@ whose training examples carry a partner image (`pair_image`, with
 Locatello et al. (2020), each sharing an unknown number of factors.
 """
 
+import abc
 import dataclasses
 from typing import Callable, Mapping
 
@@ -74,13 +75,14 @@ class FactorSpace:
                     axis=1).astype(np.int32)
 
 
-class FactorSampler:
+class FactorSampler(abc.ABC):
   """Draws `(factors [n, K], images [n, ...])`; `fixed` holds factors
   (`{name or index: value}`, or per-example `{index: [n] values}`)."""
   space: FactorSpace
 
+  @abc.abstractmethod
   def sample(self, rng: np.random.Generator, n: int, fixed=None):
-    raise NotImplementedError
+    """`n` examples, the factors in `fixed` held, the others free."""
 
   def sample_pairs(self, rng: np.random.Generator, n: int,
                    num_shared=None):
@@ -99,10 +101,10 @@ class FactorSampler:
     keep = np.zeros((n, k), bool)
     np.put_along_axis(keep, order, np.arange(k)[None, :] < count[:, None],
                       axis=1)
-    fb, xb = self._partner(rng, fa, keep)
+    fb, xb = self.partner(rng, fa, keep)
     return fa, xa, fb, xb, fa == fb
 
-  def _partner(self, rng, fa, keep):
+  def partner(self, rng, fa, keep):
     """Examples with `fa`'s values where `keep`, redrawn elsewhere."""
     return self.sample(rng, len(fa), fixed={
         j: np.where(keep[:, j], fa[:, j], -1) for j in range(fa.shape[1])})
@@ -134,7 +136,7 @@ class RenderedFactors(FactorSampler):
     factors = np.where(held >= 0, held, factors).astype(np.int32)
     return factors, self.render(factors)
 
-  def _partner(self, rng, fa, keep):
+  def partner(self, rng, fa, keep):
     """Each factor not kept moves to another of its values, so that the
     pair differs in exactly the factors not kept."""
     sizes = np.asarray(self.space.sizes)
@@ -231,7 +233,7 @@ def procedural(name: str, num_train: int | None = None,
     order = np.argsort(keep_rng.random((len(count), k)), axis=1)
     keep = np.zeros((len(count), k), bool)
     np.put_along_axis(keep, order, np.arange(k)[None] < count[:, None], 1)
-    fb, xb = sampler._partner(keep_rng, train["factors"], keep)  # pylint: disable=protected-access
+    fb, xb = sampler.partner(keep_rng, train["factors"], keep)
     train.update(pair_image=xb, pair_factors=fb,
                  shared=train["factors"] == fb)
   return Dataset.create(name, splits, num_classes=3, factor_names=names,

@@ -36,7 +36,6 @@ from unsup_jax.errors import UserError
 from unsup_jax.eval import feature_classifier
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.methods import aae, autoencoder, gan_eval, registry, vae
-from unsup_jax.models.vae import VAE
 from unsup_jax.training.contract import Study, SubRun
 from unsup_jax.viz import figures as viz
 
@@ -76,10 +75,8 @@ def prior_sampler(sub: ml_collections.ConfigDict, image_shape):
     return sub.autoencoder.latent_dim, jax.jit(
         lambda params, z: to_image(decode(params, z)))
   model = vae.make_model(sub.vae, image_shape)
-  apply = lambda params, x, method: model.apply({"params": params}, x,
-                                                method=method)
-  return sub.vae.latent_dim, jax.jit(lambda params, z: apply(
-      params, apply(params, z, VAE.decode), VAE.mean_image))
+  return sub.vae.latent_dim, jax.jit(
+      lambda params, z: vae.mean_image(model, params, z))
 
 
 def build(config: ml_collections.ConfigDict, spec,
@@ -120,10 +117,11 @@ def build(config: ml_collections.ConfigDict, spec,
              for n in ("aae", "vae")}
     if has_fid:
       clf = gan_eval.load_classifier(s.fid_classifier, workdir)
+      f_test = clf.features(test)
       for name, images in drawn.items():
-        scores = gan_eval.fid_kid(clf, images, test)
+        scores = gan_eval.fid_kid(clf.features(images), f_test)
         metrics.update({f"{k}_{name}": v for k, v in scores.items()})
-      floor = gan_eval.fid_kid(clf, train, test)
+      floor = gan_eval.fid_kid(clf.features(train), f_test)
       metrics.update(fid_floor=floor["fid"], kid_floor=floor["kid"])
     if not full:
       return metrics, {}

@@ -18,7 +18,7 @@ import numpy as np
 
 from unsup_jax.data import factors as factors_lib
 from unsup_jax.eval import disentanglement as dis
-from unsup_jax.eval.disentanglement import common
+from unsup_jax.eval.disentanglement import common, information
 from unsup_jax.viz import disentanglement as viz
 
 # disentanglement_lib's sample sizes, scaled by `scale`.
@@ -77,10 +77,12 @@ def evaluate(representation_fn, dataset, *, seed: int, scale: float,
   sampler = factors_lib.sampler(dataset, "train")
   space = sampler.space
   config = settings(scale, dci_trees, batch_size, mi_points)
-  metrics = dis.score(sampler, representation_fn, seed=seed, settings=config)
+  # MIG is scored here, on the points that are exported and plotted.
+  metrics = dis.score(sampler, representation_fn, seed=seed, settings=config,
+                      names=[m for m in dis.METRICS if m != "mig"])
   codes, f = common.points(sampler, representation_fn,
-                           config["mig"]["num_train"],
-                           np.random.default_rng([seed, 99]))
+                           config["mig"]["num_train"], dis.rng_of("mig", seed))
+  metrics.update(information.mig_from_codes(codes, f))
   mi = common.mutual_information(common.discretize(codes), f)
   outputs = {"mi": mi, "factor_names": list(space.names),
              "unit_factor": [space.names[k] for k in np.argmax(mi, 1)],

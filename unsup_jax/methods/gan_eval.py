@@ -60,10 +60,9 @@ def load_classifier(configured: str, workdir: str | None
       classifier_path(configured, workdir), seed=0)
 
 
-def fid_kid(classifier, generated, real) -> dict:
-  """FID and KID (mean, std over subsets) of generated against real images
-  in the classifier's features."""
-  f_gen, f_real = classifier.features(generated), classifier.features(real)
+def fid_kid(f_gen, f_real) -> dict:
+  """FID and KID (mean, std over subsets) of generated against real images,
+  from their features in the classifier (`classifier.features`)."""
   kid_mean, kid_std = fid_lib.kid(f_gen, f_real, subset_size=KID_SUBSET)
   return {"fid": fid_lib.fid(f_gen, f_real), "kid": kid_mean,
           "kid_std": kid_std}
@@ -142,10 +141,8 @@ class Evaluator:
     (computed once: it does not depend on the generator)."""
     if self._floor is None:
       clf = self.classifier()
-      f_train, f_test = clf.features(train_images), clf.features(test_images)
-      kid_mean, _ = fid_lib.kid(f_train, f_test, subset_size=KID_SUBSET)
-      self._floor = {"fid_floor": fid_lib.fid(f_train, f_test),
-                     "kid_floor": kid_mean}
+      scores = fid_kid(clf.features(train_images), clf.features(test_images))
+      self._floor = {"fid_floor": scores["fid"], "kid_floor": scores["kid"]}
     return self._floor
 
   # -- the method contract ---------------------------------------------------
@@ -158,10 +155,11 @@ class Evaluator:
     if self.has_fid:
       clf = self.classifier()
       generated = self.generate(state, fid_key, self.g.fid_samples)
-      metrics = fid_kid(clf, generated, images)
+      f_test = clf.features(images)
+      metrics = fid_kid(clf.features(generated), f_test)
       if self.sample_raw is not None:
-        raw = fid_kid(clf, self.generate(state, fid_key, self.g.fid_samples,
-                                         raw=True), images)
+        raw = fid_kid(clf.features(self.generate(
+            state, fid_key, self.g.fid_samples, raw=True)), f_test)
         metrics.update(fid_raw=raw["fid"], kid_raw=raw["kid"])
     if not full:
       return metrics, {}

@@ -73,6 +73,13 @@ def posterior_terms(model: VAE, params, x: jax.Array, keys: jax.Array):
       mean, logvar), mean=mean, logvar=logvar, z=z)
 
 
+def mean_image(model: VAE, params, z: jax.Array) -> jax.Array:
+  """The decoder's mean image of codes `z` `[N, D]` (Bernoulli means or
+  Gaussian means): what samples and reconstructions show."""
+  return _apply(model, params, _apply(model, params, z, method=VAE.decode),
+                method=VAE.mean_image)
+
+
 def terms(model: VAE, params, x: jax.Array, keys: jax.Array):
   """Single-sample (log p(x|z) [B], KL [B], posterior mean [B, D])."""
   t = posterior_terms(model, params, x, keys)
@@ -176,9 +183,7 @@ def evaluate(state, data, key, *, full: bool, model: VAE, config):
   params = state.params
   encode = lambda x: _apply(model, params, x, method=VAE.encode)[0]
   metrics.update(common.probe_codes(config, v, encode, out["mean"], data))
-  decode = jax.jit(lambda z: _apply(
-      model, params, _apply(model, params, z, method=VAE.decode),
-      method=VAE.mean_image))
+  decode = jax.jit(functools.partial(mean_image, model, params))
   prior = jax.random.normal(prior_key, (64, v.latent_dim))
   order = np.argsort(-np.var(out["mean"], axis=0))  # most active units first
   outputs = common.latent_outputs(

@@ -34,16 +34,23 @@ METRICS = {
 }
 
 
+def rng_of(name: str, seed: int = 0) -> np.random.Generator:
+  """The stream of points metric `name` draws from under `seed` (the same
+  whichever other metrics are scored with it)."""
+  return np.random.default_rng([seed, list(METRICS).index(name)])
+
+
 def score(sampler, representation_fn, *, seed: int = 0,
           settings: dict | None = None, names=tuple(METRICS)) -> dict:
-  """Every metric in `names`, each from its own seeded stream of points;
-  `settings` maps a metric name to keyword arguments (sample sizes)."""
+  """Every metric in `names`, each from its own seeded stream of points
+  (`rng_of`); `settings` maps a metric name to keyword arguments (sample
+  sizes)."""
   out = {}
-  for i, name in enumerate(names):
+  for name in names:
     if name not in METRICS:
       raise ValueError(f"unknown disentanglement metric {name!r}; choose "
                        f"from {', '.join(METRICS)}")
-    rng = np.random.default_rng([seed, i])
+    rng = rng_of(name, seed)
     out.update(METRICS[name](sampler, representation_fn, rng,
                              **(settings or {}).get(name, {})))
   return out

@@ -40,6 +40,16 @@ def points(sampler, representation_fn: RepresentationFn, num: int,
   return np.concatenate(codes), np.concatenate(factors)
 
 
+def train_test_points(sampler, representation_fn: RepresentationFn,
+                      num_train: int, num_test: int,
+                      rng: np.random.Generator,
+                      batch_size: int = BATCH_SIZE):
+  """Two independent sets of points (each `(codes, factors)`): one to fit
+  a predictor on, one to score it on."""
+  return (points(sampler, representation_fn, num_train, rng, batch_size),
+          points(sampler, representation_fn, num_test, rng, batch_size))
+
+
 def discretize(codes: np.ndarray, num_bins: int = NUM_BINS) -> np.ndarray:
   """Each code unit into `num_bins` equal-width bins over its own range
   (`np.histogram`'s edges), as disentanglement_lib does: `[N, D]` ints."""

@@ -77,10 +77,8 @@ def explicitness(codes_train, factors_train, codes_test, factors_test
 def modularity_explicitness(sampler, representation_fn, rng, *,
                             num_train: int = 10_000, num_test: int = 5_000,
                             batch_size: int = common.BATCH_SIZE) -> dict:
-  train = common.points(sampler, representation_fn, num_train, rng,
-                        batch_size)
-  test = common.points(sampler, representation_fn, num_test, rng,
-                       batch_size)
+  train, test = common.train_test_points(sampler, representation_fn,
+                                         num_train, num_test, rng, batch_size)
   mi = common.mutual_information(common.discretize(train[0]), train[1])
   return {"modularity": modularity_from_mi(mi),
           "explicitness": explicitness(*train, *test)}

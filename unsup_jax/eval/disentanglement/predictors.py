@@ -58,10 +58,8 @@ def dci_from_codes(codes_train, factors_train, codes_test, factors_test,
 def dci(sampler, representation_fn, rng, *, num_train: int = 10_000,
         num_test: int = 5_000, num_trees: int = 100,
         batch_size: int = common.BATCH_SIZE) -> dict:
-  train = common.points(sampler, representation_fn, num_train, rng,
-                        batch_size)
-  test = common.points(sampler, representation_fn, num_test, rng,
-                       batch_size)
+  train, test = common.train_test_points(sampler, representation_fn,
+                                         num_train, num_test, rng, batch_size)
   out = dci_from_codes(*train, *test, num_trees=num_trees)
   out.pop("importance")
   return out
@@ -106,8 +104,6 @@ def sap_from_codes(codes_train, factors_train, codes_test, factors_test,
 def sap(sampler, representation_fn, rng, *, num_train: int = 10_000,
         num_test: int = 5_000, continuous: bool = False,
         batch_size: int = common.BATCH_SIZE) -> dict:
-  train = common.points(sampler, representation_fn, num_train, rng,
-                        batch_size)
-  test = common.points(sampler, representation_fn, num_test, rng,
-                       batch_size)
+  train, test = common.train_test_points(sampler, representation_fn,
+                                         num_train, num_test, rng, batch_size)
   return sap_from_codes(*train, *test, continuous=continuous)
