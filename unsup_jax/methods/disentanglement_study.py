@@ -44,8 +44,14 @@ def sub_config(config, model: str, dataset: str, seed: int
   paired = sub.method == "weak_vae"
   sub.data.name = dataset + (factors.PAIRED if paired else "")
   if not s.model_variant:
-    sub.data.num_train = s.num_train // 2 if paired else s.num_train
-    sub.vae.disentangle_scale = s.disentangle_scale
+    sub.data.update(num_train=s.num_train // 2 if paired else s.num_train,
+                    batch_size=s.batch_size, num_test=s.num_test)
+    sub.vae.update(encoder_hidden=tuple(s.channels),
+                   decoder_hidden=tuple(s.channels)[::-1],
+                   iwae_samples=s.iwae_samples,
+                   quick_iwae_samples=min(s.iwae_samples,
+                                          sub.vae.quick_iwae_samples),
+                   disentangle_scale=s.disentangle_scale)
   sub.seed = seed
   sub.train.update(num_steps=s.num_steps, eval_every=0,
                    checkpoint_every=s.num_steps,
@@ -130,6 +136,8 @@ def build(config: ml_collections.ConfigDict, spec,
 
   fingerprint = {"method": "disentanglement_study", "models": list(s.models),
                  "datasets": list(s.datasets), "seeds": list(s.seeds),
-                 "num_steps": s.num_steps, "num_train": s.num_train}
+                 "num_steps": s.num_steps, "num_train": s.num_train,
+                 "channels": list(s.channels), "batch_size": s.batch_size,
+                 "disentangle_scale": s.disentangle_scale}
   return Study(runs=runs, evaluate=evaluate, figures=figures,
                fingerprint=fingerprint, report_notes=report_notes)

@@ -25,8 +25,8 @@ def _beta_vae_points(sampler, representation_fn, rng, num: int,
     k = int(rng.integers(k_all))
     f1, x1 = sampler.sample(rng, batch_size)
     _, x2 = sampler.sample(rng, batch_size, fixed={k: f1[:, k]})
-    diff = np.abs(common.codes_of(representation_fn, x1) -
-                  common.codes_of(representation_fn, x2))
+    codes = common.codes_of(representation_fn, np.concatenate([x1, x2]))
+    diff = np.abs(codes[:batch_size] - codes[batch_size:])
     features.append(diff.mean(0))
     labels.append(k)
   return np.asarray(features), np.asarray(labels)
