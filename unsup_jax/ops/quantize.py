@@ -133,25 +133,12 @@ def ema_update(state: EMACodebook, z: jax.Array, indices: jax.Array, *,
   return EMACodebook(sums / smoothed[:, None], counts, sums)
 
 
-def kmeans(key: jax.Array, z: jax.Array, num_codes: int, *,
-           iters: int = 10) -> jax.Array:
-  """k-means centres of `z`: k-means++ seeding, then Lloyd iterations.
-
-  Seeding draws each next centre with probability proportional to its squared
-  distance from the centres chosen so far (Arthur & Vassilvitskii 2007,
-  "k-means++: The Advantages of Careful Seeding"); each Lloyd step moves every
-  centre to the mean of its assigned points (an empty cluster keeps its
-  centre). Used to start a codebook from encoder outputs (`kmeans_codebook`).
-
-  Args:
-    key: PRNG key.
-    z: `[N, D]` points.
-    num_codes: K, the number of centres.
-    iters: Lloyd iterations.
-
-  Returns:
-    `[K, D]` centres.
-  """
+def kmeans_plusplus(key: jax.Array, z: jax.Array, num_codes: int
+                    ) -> jax.Array:
+  """`[K, D]` k-means++ seeds of `z` `[N, D]` (Arthur & Vassilvitskii 2007,
+  "k-means++: The Advantages of Careful Seeding"): a uniform first centre,
+  then each next one drawn with probability proportional to its squared
+  distance from the centres chosen so far."""
   n = z.shape[0]
   first_key, seed_key = jax.random.split(key)
   first = jax.random.randint(first_key, (), 0, n)
@@ -168,14 +155,37 @@ def kmeans(key: jax.Array, z: jax.Array, num_codes: int, *,
     return centres, jnp.minimum(d2, jnp.sum(jnp.square(z - z[i]), axis=1))
 
   centres, _ = jax.lax.fori_loop(1, num_codes, seed, (centres, d2))
+  return centres
 
-  def lloyd(_, centres):
-    one_hot = jax.nn.one_hot(nearest_code(z, centres), num_codes, dtype=z.dtype)
-    counts = jnp.sum(one_hot, axis=0)
-    means = _dot(one_hot.T, z) / jnp.maximum(counts, 1.0)[:, None]
-    return jnp.where(counts[:, None] > 0, means, centres)
 
-  return jax.lax.fori_loop(0, iters, lloyd, centres)
+def lloyd_step(z: jax.Array, centres: jax.Array) -> jax.Array:
+  """One Lloyd iteration: every centre `[K, D]` moves to the mean of the
+  points of `z` `[N, D]` nearest it; an empty cluster keeps its centre."""
+  num_codes = centres.shape[0]
+  one_hot = jax.nn.one_hot(nearest_code(z, centres), num_codes, dtype=z.dtype)
+  counts = jnp.sum(one_hot, axis=0)
+  means = _dot(one_hot.T, z) / jnp.maximum(counts, 1.0)[:, None]
+  return jnp.where(counts[:, None] > 0, means, centres)
+
+
+def kmeans(key: jax.Array, z: jax.Array, num_codes: int, *,
+           iters: int = 10) -> jax.Array:
+  """k-means centres of `z`: k-means++ seeding (`kmeans_plusplus`), then
+  `iters` Lloyd iterations (`lloyd_step`). Used to start a codebook from
+  encoder outputs (`kmeans_codebook`); `ops/clustering.py` has k-means with
+  restarts and a stopping rule.
+
+  Args:
+    key: PRNG key.
+    z: `[N, D]` points.
+    num_codes: K, the number of centres.
+    iters: Lloyd iterations.
+
+  Returns:
+    `[K, D]` centres.
+  """
+  centres = kmeans_plusplus(key, z, num_codes)
+  return jax.lax.fori_loop(0, iters, lambda _, c: lloyd_step(z, c), centres)
 
 
 def restart_candidates(key: jax.Array, pool: jax.Array,

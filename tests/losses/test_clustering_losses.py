@@ -1,0 +1,114 @@
+"""Tests for DEC's and IDEC's objectives (`losses/clustering.py`)."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from unsup_jax.losses import clustering
+
+
+@pytest.fixture(name="points", scope="module")
+def _points():
+  key_z, key_c = jax.random.split(jax.random.key(0))
+  return (jax.random.normal(key_z, (64, 4)) * 2.0,
+          jax.random.normal(key_c, (5, 4)) * 2.0)
+
+
+def _entropy(p):
+  return -jnp.sum(p * jnp.log(p), axis=1)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 3.0])
+def test_soft_assignments_are_the_normalised_student_t_kernel(points, alpha):
+  z, centres = points
+  q = clustering.student_t_assignments(z, centres, alpha=alpha)
+  chex.assert_shape(q, (64, 5))
+  np.testing.assert_allclose(np.sum(q, axis=1), 1.0, rtol=1e-5)
+  d2 = np.sum((np.asarray(z)[:, None] - np.asarray(centres)[None]) ** 2, -1)
+  kernel = (1 + d2 / alpha) ** (-(alpha + 1) / 2)
+  np.testing.assert_allclose(q, kernel / kernel.sum(1, keepdims=True),
+                             rtol=1e-5)
+  # the nearest centre gets the largest share
+  np.testing.assert_array_equal(np.argmax(q, 1), np.argmin(d2, 1))
+
+
+def test_targets_are_sharper_and_favour_confident_points(points):
+  z, centres = points
+  q = clustering.student_t_assignments(z, centres)
+  p = clustering.target_distribution(q)
+  np.testing.assert_allclose(np.sum(p, axis=1), 1.0, rtol=1e-5)
+  assert float(jnp.mean(_entropy(p))) < float(jnp.mean(_entropy(q)))
+  # With equal cluster frequencies (every row in all 3 cyclic shifts) each
+  # point's target is sharper, and the more confident a point, the more
+  # of its target its top cluster takes.
+  base = np.array([[0.4, 0.35, 0.25], [0.6, 0.3, 0.1], [0.9, 0.06, 0.04]])
+  q = jnp.asarray(np.concatenate([np.roll(base, k, axis=1)
+                                  for k in range(3)]), jnp.float32)
+  p = clustering.target_distribution(q)
+  assert bool(jnp.all(_entropy(p) < _entropy(q)))
+  top = jnp.max(p, 1)[:3]
+  assert bool(jnp.all(jnp.diff(top) > 0))
+  assert bool(jnp.all(top > jnp.max(q, 1)[:3]))
+
+
+def test_targets_shrink_the_most_frequent_cluster():
+  # 10 points lean to cluster 0, 2 to cluster 1: squaring alone would keep
+  # cluster 0's weight; dividing by its frequency lowers it.
+  q = jnp.asarray([[0.6, 0.2, 0.2]] * 10 + [[0.2, 0.6, 0.2]] * 2,
+                  jnp.float32)
+  p = clustering.target_distribution(q)
+  squared = jnp.square(q) / jnp.sum(jnp.square(q), axis=1, keepdims=True)
+  assert float(jnp.mean(p[:, 0])) < float(jnp.mean(squared[:, 0]))
+  assert float(jnp.mean(p[:, 1])) > float(jnp.mean(squared[:, 1]))
+
+
+def test_the_loss_is_kl_and_zero_when_targets_equal_assignments(points):
+  z, centres = points
+  q = clustering.student_t_assignments(z, centres)
+  loss, metrics = clustering.dec_loss(z, centres, q)
+  assert abs(float(loss)) < 1e-6 and set(metrics) == {"loss", "loss_cluster"}
+  p = clustering.target_distribution(q)
+  loss, _ = clustering.dec_loss(z, centres, p)
+  expected = np.mean(np.sum(p * np.log(p / q), axis=1))
+  np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+  assert float(loss) > 0
+
+
+def test_the_gradient_moves_a_centre_towards_its_points():
+  rng = np.random.default_rng(0)
+  z = jnp.asarray(np.concatenate([rng.normal(0, 0.3, (30, 2)) + [3, 0],
+                                  rng.normal(0, 0.3, (30, 2)) - [3, 0]]),
+                  jnp.float32)
+  centres = jnp.array([[2.0, 1.0], [-2.5, -1.0]])
+  p = clustering.target_distribution(
+      clustering.student_t_assignments(z, centres))
+  grad = jax.grad(lambda c: clustering.dec_loss(z, c, p)[0])(centres)
+  moved = centres - 0.5 * grad
+  for k, mean in enumerate([[3.0, 0.0], [-3.0, 0.0]]):
+    before = jnp.linalg.norm(centres[k] - jnp.array(mean))
+    after = jnp.linalg.norm(moved[k] - jnp.array(mean))
+    assert float(after) < float(before)
+  # and the targets get no gradient
+  g_p = jax.grad(lambda pp: clustering.dec_loss(z, centres, pp)[0])(p)
+  np.testing.assert_array_equal(g_p, 0.0)
+
+
+def test_idec_adds_the_weighted_clustering_loss(points):
+  z, centres = points
+  p = clustering.target_distribution(
+      clustering.student_t_assignments(z, centres))
+  rec = jnp.linspace(0.0, 2.0, 64)
+  loss, m = clustering.idec_loss(rec, z, centres, p, gamma=0.1)
+  cluster, _ = clustering.dec_loss(z, centres, p)
+  np.testing.assert_allclose(float(loss), 1.0 + 0.1 * float(cluster),
+                             rtol=1e-5)
+  assert set(m) == {"loss", "loss_rec", "loss_cluster"}
+
+
+def test_changed_fraction():
+  before = jnp.array([0, 1, 2, 3])
+  assert float(clustering.changed_fraction(before, before)) == 0.0
+  assert float(clustering.changed_fraction(
+      before, jnp.array([0, 1, 3, 3]))) == 0.25

@@ -1,0 +1,88 @@
+"""The objectives of deep embedded clustering: DEC and IDEC.
+
+DEC (Xie et al. 2016, "Unsupervised Deep Embedding for Clustering
+Analysis", arXiv:1511.06335, section 3.1):
+
+* soft assignment of embedded point z_i to centre mu_j by a Student's t
+  kernel with alpha degrees of freedom (eq. 1),
+  q_ij = (1 + |z_i - mu_j|^2 / alpha)^(-(alpha + 1) / 2), each row
+  normalised to sum to 1;
+* the target distribution (eq. 3), which squares q and divides by the
+  soft cluster frequency f_j = sum_i q_ij, so that confident points weigh
+  more and large clusters do not swallow the rest:
+  p_ij = (q_ij^2 / f_j) / sum_j' (q_ij'^2 / f_j');
+* the loss KL(P || Q) = sum_i sum_j p_ij log(p_ij / q_ij) (eq. 2), with P
+  held fixed (refreshed every T steps from the whole training set), its
+  gradient reaching the encoder and the centres.
+
+IDEC (Guo et al. 2017, "Improved Deep Embedded Clustering with Local
+Structure Preservation", IJCAI) keeps the autoencoder's reconstruction
+loss beside gamma times the clustering loss (`idec_loss`).
+"""
+
+import jax
+import jax.numpy as jnp
+
+
+def student_t_assignments(z: jax.Array, centres: jax.Array, *,
+                          alpha: float = 1.0) -> jax.Array:
+  """`[N, K]` soft assignments q of points `z` `[N, D]` to `centres`
+  `[K, D]`; every row sums to 1."""
+  d2 = jnp.sum(jnp.square(z[:, None, :] - centres[None]), axis=-1)
+  log_kernel = -0.5 * (alpha + 1.0) * jnp.log1p(d2 / alpha)
+  return jax.nn.softmax(log_kernel, axis=1)
+
+
+def target_distribution(q: jax.Array) -> jax.Array:
+  """`[N, K]` DEC's sharpened targets p from soft assignments `q` (eq. 3).
+  Computed over the whole set whose frequencies f_j it should use."""
+  weight = jnp.square(q) / jnp.sum(q, axis=0, keepdims=True)
+  return weight / jnp.sum(weight, axis=1, keepdims=True)
+
+
+def kl_per_example(p: jax.Array, q: jax.Array) -> jax.Array:
+  """`[N]` KL(p_i || q_i), with 0 log 0 = 0."""
+  safe_p = jnp.where(p > 0, p, 1.0)
+  return jnp.sum(jnp.where(p > 0, p * (jnp.log(safe_p) -
+                                       jnp.log(jnp.maximum(q, 1e-30))), 0.0),
+                 axis=1)
+
+
+def dec_loss(z: jax.Array, centres: jax.Array, p: jax.Array, *,
+             alpha: float = 1.0) -> tuple[jax.Array, dict]:
+  """DEC's clustering loss: the batch mean of KL(p_i || q_i), q from
+  embedded points `z` `[B, D]` and `centres` `[K, D]`, targets `p`
+  `[B, K]` held fixed (no gradient).
+
+  Returns:
+    `(loss, {"loss", "loss_cluster"})`.
+  """
+  q = student_t_assignments(z, centres, alpha=alpha)
+  loss = jnp.mean(kl_per_example(jax.lax.stop_gradient(p), q))
+  return loss, {"loss": loss, "loss_cluster": loss}
+
+
+def idec_loss(rec_per_example: jax.Array, z: jax.Array, centres: jax.Array,
+              p: jax.Array, *, gamma: float = 0.1,
+              alpha: float = 1.0) -> tuple[jax.Array, dict]:
+  """IDEC: mean reconstruction loss + gamma * DEC's loss (Guo et al. use
+  gamma = 0.1).
+
+  Args:
+    rec_per_example: `[B]` reconstruction losses of the batch.
+    z, centres, p, alpha: as in `dec_loss`.
+    gamma: weight of the clustering loss.
+
+  Returns:
+    `(loss, {"loss", "loss_rec", "loss_cluster"})`.
+  """
+  cluster, _ = dec_loss(z, centres, p, alpha=alpha)
+  rec = jnp.mean(rec_per_example)
+  loss = rec + gamma * cluster
+  return loss, {"loss": loss, "loss_rec": rec, "loss_cluster": cluster}
+
+
+def changed_fraction(before: jax.Array, after: jax.Array) -> jax.Array:
+  """The fraction of points whose hard assignment changed (DEC stops when
+  it falls under tol, 0.1% in the paper)."""
+  return jnp.mean((before != after).astype(jnp.float32))
