@@ -22,8 +22,7 @@ orientations look alike (a 90-degree turn of the square is the same image).
 
 Rendering is vectorised numpy, in chunks of `CHUNK` examples (about 6,000
 64x64 images a second on one core), so metrics render fresh examples on
-demand (`data/factors.py`) instead of
-holding the whole grid.
+demand (`data/factors.py`) instead of holding the whole grid.
 """
 
 import numpy as np
@@ -67,8 +66,6 @@ def coverage(shape, scale, angle, x, y, *, size: int,
   in radians, centre x and y in [0, 1] (left/top to right/bottom)."""
   args = [np.atleast_1d(np.asarray(a)) for a in (shape, scale, angle, x, y)]
   n = len(args[0])
-  if n <= CHUNK:
-    return _coverage(*args, size=size, supersample=supersample)
   out = np.empty((n, size, size), np.float32)
   for start in range(0, n, CHUNK):
     out[start:start + CHUNK] = _coverage(

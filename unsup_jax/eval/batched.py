@@ -11,12 +11,15 @@ def map_batches(fn: Callable, *arrays: np.ndarray, batch_size: int,
   """Calls `fn(*batch)` (or `fn(key_i, *batch)`) over leading-axis batches.
 
   The last batch is padded to `batch_size` so `fn` compiles once; padding rows
-  are dropped from the outputs.
+  are dropped from the outputs. Data smaller than one batch is one batch of
+  its own size, not padded (callers that ask for a few fixed small sizes,
+  such as the disentanglement metrics, compile each once).
 
   Returns:
     The outputs (a pytree of arrays) concatenated over the data set, as numpy.
   """
   n = arrays[0].shape[0]
+  batch_size = max(1, min(batch_size, n))
   outs = []
   for i, start in enumerate(range(0, n, batch_size)):
     batch = [a[start:start + batch_size] for a in arrays]

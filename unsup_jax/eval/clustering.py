@@ -35,19 +35,26 @@ def contingency(clusters: np.ndarray, labels: np.ndarray):
   return table, c_values, l_values
 
 
-def matching(clusters: np.ndarray, labels: np.ndarray) -> dict:
-  """The best one-to-one map {cluster value: label value} (Hungarian
-  algorithm, most points matched); unmatched clusters are absent."""
+def _matched(clusters: np.ndarray, labels: np.ndarray):
+  """The contingency table and its best one-to-one matching (Hungarian
+  algorithm, most points matched): `(table, rows, cols, cluster values,
+  label values)`."""
   table, c_values, l_values = contingency(clusters, labels)
   rows, cols = scipy.optimize.linear_sum_assignment(table, maximize=True)
+  return table, rows, cols, c_values, l_values
+
+
+def matching(clusters: np.ndarray, labels: np.ndarray) -> dict:
+  """The best one-to-one map {cluster value: label value}; unmatched
+  clusters are absent."""
+  _, rows, cols, c_values, l_values = _matched(clusters, labels)
   return {int(c_values[r]): int(l_values[k]) for r, k in zip(rows, cols)}
 
 
 def accuracy(clusters: np.ndarray, labels: np.ndarray) -> float:
   """ACC: the fraction of points whose cluster maps to their label under
   `matching`."""
-  table, _, _ = contingency(clusters, labels)
-  rows, cols = scipy.optimize.linear_sum_assignment(table, maximize=True)
+  table, rows, cols, _, _ = _matched(clusters, labels)
   return float(table[rows, cols].sum() / table.sum())
 
 

@@ -191,13 +191,9 @@ def evaluate(state, data, key, *, full: bool, model: VAE, config):
       prior_samples=decode(prior), traversal_dims=order)
   if disentangle_eval.has_factors(data):
     encode_fn = jax.jit(encode)
-    # The metrics ask for a few fixed sizes (64 or 128 images): each is
-    # compiled once rather than padded to the evaluation batch.
-    representation_fn = lambda x: map_batches(
-        encode_fn, np.asarray(x, np.float32),
-        batch_size=min(len(x), config.eval.batch_size))
     d_metrics, d_out = disentangle_eval.evaluate(
-        representation_fn,
+        lambda x: map_batches(encode_fn, np.asarray(x, np.float32),
+                              batch_size=config.eval.batch_size),
         data, seed=config.seed, scale=v.disentangle_scale,
         dci_trees=v.disentangle_dci_trees, batch_size=v.disentangle_batch,
         mi_points=v.disentangle_mi_points,
