@@ -69,6 +69,8 @@ EXPECTED_FIGURES = {
     "disentanglement_study": {"metrics_colour_sprites"},
     "weak_vae": {"reconstructions", "interpolations", "latent_space",
                  "prior_samples", "traversals"},
+    "dec": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
+    "vade": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
     "factor_vae": {"reconstructions", "interpolations", "latent_space",
                    "prior_samples", "traversals"},
 }
@@ -105,6 +107,9 @@ EXTRAS = {
         "mig_colour_sprites_seed_spread", "mig_colour_sprites_model_spread"}),
     "denoising_aae_study": (set(), {"mse_aae", "mse_dae", "fid_aae",
                                     "fid_vae", "kid_aae", "fid_floor"}),
+    **{name: (set(), {"acc", "nmi", "ari", "train_acc", "train_nmi",
+                      "train_ari", "empty_clusters", "refreshes"})
+       for name in ("dec_mnist", "idec_mnist", "vade_mnist")},
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",
                              "kid_full_mean", "fid_floor"}),
 }

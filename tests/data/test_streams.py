@@ -97,3 +97,23 @@ def test_rest_of_a_chosen_size_and_errors():
   with pytest.raises(UserError, match="needs labels"):
     streams.prepare(unlabelled, _config(l=dict(batch_size=2,
                                                subset="balanced", size=4)))
+
+
+def test_index_feature_names_each_examples_row_in_its_split():
+  c = _config(labelled={"split": "train", "batch_size": 6,
+                        "subset": "balanced", "size": 12})
+  c.data.index = True
+  data = streams.prepare(_dataset(), c)
+  images = data.dataset.split("train")["image"]
+  for name in ("train", "labelled"):
+    assert data.spec().streams[name]["index"].shape == ()
+    for position in (0, 7):
+      batch = data.iterator(name).batch_at(position)
+      assert batch["index"].dtype == np.int32
+      np.testing.assert_array_equal(batch["image"], images[batch["index"]])
+  rows = {int(i) for p in range(2)
+          for i in data.iterator("labelled").batch_at(p)["index"]}
+  assert rows == set(data.streams["labelled"].rows.tolist())
+  c.data.index = False
+  assert "index" not in streams.prepare(_dataset(), c).iterator(
+      "train").batch_at(0)

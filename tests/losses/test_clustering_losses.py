@@ -112,3 +112,75 @@ def test_changed_fraction():
   assert float(clustering.changed_fraction(before, before)) == 0.0
   assert float(clustering.changed_fraction(
       before, jnp.array([0, 1, 3, 3]))) == 0.25
+
+
+def _mixture(k, d, seed=1):
+  keys = jax.random.split(jax.random.key(seed), 3)
+  return {"logits": jax.random.normal(keys[0], (k,)),
+          "means": jax.random.normal(keys[1], (k, d)) * 2.0,
+          "log_vars": 0.3 * jax.random.normal(keys[2], (k, d))}
+
+
+def test_mixture_posterior_is_the_gmm_responsibility(points):
+  from unsup_jax.ops import clustering as ops_clustering  # pylint: disable=g-import-not-at-top
+  z, _ = points
+  prior = _mixture(5, 4)
+  gamma = clustering.mixture_posterior(z, prior["logits"], prior["means"],
+                                       prior["log_vars"])
+  np.testing.assert_allclose(np.sum(gamma, axis=1), 1.0, rtol=1e-5)
+  gmm = ops_clustering.GMM(jax.nn.softmax(prior["logits"]), prior["means"],
+                           jnp.exp(prior["log_vars"]))
+  resp, _ = ops_clustering.e_step(z, gmm)
+  np.testing.assert_allclose(gamma, resp, rtol=1e-4, atol=1e-6)
+
+
+def test_mixture_kl_is_the_expectation_it_names(points):
+  """sum_c gamma_c E_q[log q(z|x) - log p(z|c)] + KL(gamma || pi), the
+  expectation over z by Monte Carlo."""
+  z, _ = points
+  mean, logvar = z[:3], 0.4 * z[3:6]
+  prior = _mixture(5, 4)
+  gamma = jax.nn.softmax(z[6:9, :1] * jnp.arange(5.0), axis=1)
+  exact = clustering.mixture_kl(mean, logvar, gamma, prior["logits"],
+                                prior["means"], prior["log_vars"])
+  eps = jax.random.normal(jax.random.key(7), (200_000, 3, 4))
+  s = mean + jnp.exp(0.5 * logvar) * eps                       # [S, B, D]
+
+  def log_normal(x, m, lv):
+    return -0.5 * jnp.sum(jnp.log(2 * jnp.pi) + lv + (x - m) ** 2 /
+                          jnp.exp(lv), axis=-1)
+  log_q = log_normal(s, mean, logvar)                          # [S, B]
+  log_p = log_normal(s[:, :, None], prior["means"], prior["log_vars"])
+  log_pi = jax.nn.log_softmax(prior["logits"])
+  mc = jnp.mean(log_q[..., None] - log_p, axis=0)              # [B, K]
+  expected = jnp.sum(gamma * (mc + jnp.log(gamma) - log_pi), axis=1)
+  np.testing.assert_allclose(exact, expected, rtol=2e-2, atol=2e-2)
+
+
+def test_one_component_is_the_vae_kl(points):
+  from unsup_jax.ops import distributions  # pylint: disable=g-import-not-at-top
+  z, _ = points
+  mean, logvar = z[:8], 0.3 * z[8:16]
+  one = jnp.ones((8, 1))
+  kl = clustering.mixture_kl(mean, logvar, one, jnp.zeros((1,)),
+                             jnp.zeros((1, 4)), jnp.zeros((1, 4)))
+  np.testing.assert_allclose(
+      kl, distributions.kl_standard_normal(mean, logvar), rtol=1e-5)
+  log_lik = -jnp.arange(8.0)
+  loss, metrics = clustering.vade_loss(
+      log_lik, mean, mean, logvar, {"logits": jnp.zeros((1,)),
+                                    "means": jnp.zeros((1, 4)),
+                                    "log_vars": jnp.zeros((1, 4))})
+  np.testing.assert_allclose(loss, jnp.mean(-log_lik + kl), rtol=1e-5)
+  assert float(metrics["kl"]) >= 0
+
+
+def test_vade_loss_gradient_moves_the_prior_means_towards_the_codes():
+  z = jnp.array([[3.0, 3.0]] * 4)
+  prior = {"logits": jnp.zeros((2,)), "means": jnp.array([[1.0, 1.0],
+                                                          [-5.0, -5.0]]),
+           "log_vars": jnp.zeros((2, 2))}
+  grad = jax.grad(lambda p: clustering.vade_loss(
+      jnp.zeros(4), z, z, jnp.full((4, 2), -2.0), p)[0])(prior)
+  # A descent step moves the responsible component's mean towards z.
+  assert np.all(np.asarray(-grad["means"][0]) > 0)

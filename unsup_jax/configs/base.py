@@ -16,7 +16,7 @@ run's seed) or "rest" (the examples the stream named by `of` leaves out, or
 import ml_collections
 
 from unsup_jax.configs import schema
-from unsup_jax.configs.schema import (Choice, Dict, Float, Int, Str)
+from unsup_jax.configs.schema import (Bool, Choice, Dict, Float, Int, Str)
 from unsup_jax.errors import UserError
 
 BINARIZE = ("none", "dynamic", "static")
@@ -40,6 +40,8 @@ DATA = dict(
                            doc="noise std (gaussian) or pixel fraction"),
     streams=Dict(doc="extra named streams {split, batch_size, subset, size, "
                  "of}"),
+    index=Bool(False, doc="add feature 'index': each example's row in its "
+               "split (methods that keep per-example state)"),
 )
 STREAM = dict(
     split=Str("train"),

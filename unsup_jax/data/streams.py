@@ -13,6 +13,9 @@ memory) gives a `Data`:
 * `view`: every split as evaluated (`transforms.eval_view`);
 * `spec()`: what a method is built from.
 
+With `data.index` every batch also carries `index`, each example's row in
+its split, so that a method can keep per-example state (DEC's targets).
+
 Each stream's order is its own function of (seed, stream, epoch): "train"
 visits `default_rng([seed, epoch])`, another stream `default_rng([seed,
 crc32(name), epoch])`.
@@ -143,6 +146,8 @@ class Data:
                                       self.data_config)
     for k, v in added.items():
       features[k] = Feature(tuple(int(d) for d in v.shape[1:]), str(v.dtype))
+    if self.data_config.get("index", False):
+      features["index"] = Feature((), "int32")
     return features
 
   def spec(self) -> Spec:
@@ -166,6 +171,8 @@ class Data:
     s = self.streams[name]
     features = {k: v[s.rows] if len(s.rows) != len(v) else v
                 for k, v in self.dataset.split(s.split).items()}
+    if self.data_config.get("index", False):
+      features["index"] = s.rows.astype(np.int32)
     return BatchIterator(features, global_batch_size=s.batch_size,
                          seed=s.seed, process_index=process_index,
                          process_count=process_count, name=name)

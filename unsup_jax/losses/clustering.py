@@ -18,10 +18,17 @@ Analysis", arXiv:1511.06335, section 3.1):
 IDEC (Guo et al. 2017, "Improved Deep Embedded Clustering with Local
 Structure Preservation", IJCAI) keeps the autoencoder's reconstruction
 loss beside gamma times the clustering loss (`idec_loss`).
+
+VaDE (Jiang et al. 2017, "Variational Deep Embedding", IJCAI) is a VAE
+whose prior is a mixture of Gaussians p(c) p(z | c); with q(c | x) taken as
+p(c | z) at a sample z of q(z | x) (`mixture_posterior`), its ELBO is the
+decoder's log-likelihood minus `mixture_kl` (`vade_loss`).
 """
 
 import jax
 import jax.numpy as jnp
+
+from unsup_jax.ops import distributions
 
 
 def student_t_assignments(z: jax.Array, centres: jax.Array, *,
@@ -86,3 +93,55 @@ def changed_fraction(before: jax.Array, after: jax.Array) -> jax.Array:
   """The fraction of points whose hard assignment changed (DEC stops when
   it falls under tol, 0.1% in the paper)."""
   return jnp.mean((before != after).astype(jnp.float32))
+
+
+def mixture_posterior(z: jax.Array, log_weights: jax.Array,
+                      means: jax.Array, log_vars: jax.Array) -> jax.Array:
+  """`[B, K]` p(c | z) under the mixture prior p(c) p(z | c) with
+  p(c) = softmax(log_weights) and diagonal Gaussians N(means_c,
+  exp(log_vars_c)): VaDE's q(c | x), evaluated at a sample z of q(z | x)."""
+  log_prior = jax.nn.log_softmax(log_weights)
+  diff = z[:, None, :] - means[None]
+  log_normal = -0.5 * jnp.sum(jnp.log(2.0 * jnp.pi) + log_vars[None] +
+                              jnp.square(diff) / jnp.exp(log_vars)[None],
+                              axis=-1)
+  return jax.nn.softmax(log_prior[None] + log_normal, axis=1)
+
+
+def mixture_kl(mean: jax.Array, logvar: jax.Array, gamma: jax.Array,
+               log_weights: jax.Array, means: jax.Array,
+               log_vars: jax.Array) -> jax.Array:
+  """`[B]` E_q[log q(z, c | x) - log p(z, c)] in closed form for
+  q(z | x) = N(mean, exp(logvar)) and q(c | x) = gamma `[B, K]` (Jiang et al.
+  2017, eq. 12 with the expectations over z taken exactly):
+
+    sum_c gamma_c KL(q(z | x) || p(z | c)) + KL(gamma || p(c)).
+
+  With one component it is the VAE's KL to N(means_0, exp(log_vars_0))."""
+  kl_per_component = distributions.kl_diag_gaussians(
+      mean[:, None, :], logvar[:, None, :], means[None], log_vars[None])
+  prior_probs = jax.nn.softmax(log_weights)[None]
+  kl_c = kl_per_example(gamma, jnp.broadcast_to(prior_probs, gamma.shape))
+  return jnp.sum(gamma * kl_per_component, axis=1) + kl_c
+
+
+def vade_loss(log_likelihood: jax.Array, z: jax.Array, mean: jax.Array,
+              logvar: jax.Array, prior: dict) -> tuple[jax.Array, dict]:
+  """VaDE's negative ELBO, batch mean.
+
+  Args:
+    log_likelihood: `[B]` log p(x | z) of the decoded sample z.
+    z: `[B, D]` the sample of q(z | x) (gives q(c | x) = p(c | z)).
+    mean, logvar: `[B, D]` q(z | x).
+    prior: `{"logits" [K], "means" [K, D], "log_vars" [K, D]}`.
+
+  Returns:
+    `(loss, {"loss", "loss_rec", "kl"})`.
+  """
+  gamma = mixture_posterior(z, prior["logits"], prior["means"],
+                            prior["log_vars"])
+  kl = mixture_kl(mean, logvar, gamma, prior["logits"], prior["means"],
+                  prior["log_vars"])
+  rec = -jnp.mean(log_likelihood)
+  loss = rec + jnp.mean(kl)
+  return loss, {"loss": loss, "loss_rec": rec, "kl": jnp.mean(kl)}

@@ -74,14 +74,9 @@ def apply_gradients(state: TrainState, grads: Any, metrics: dict,
     non-finite loss or gradient leaves params, opt_state and extra unchanged.
   """
   if part is not None:
-    sub = state.replace(params=state.params[part],
-                        opt_state=state.opt_state[part])
-    sub, metrics = apply_gradients(sub, grads, metrics, tx,
-                                   axis_name=axis_name, extra=extra,
-                                   advance=advance)
-    return sub.replace(params={**state.params, part: sub.params},
-                       opt_state={**state.opt_state, part: sub.opt_state}
-                       ), metrics
+    return on_part(state, part, lambda sub: apply_gradients(
+        sub, grads, metrics, tx, axis_name=axis_name, extra=extra,
+        advance=advance))
   if axis_name is not None:
     grads = jax.lax.pmean(grads, axis_name)
     metrics = jax.lax.pmean(metrics, axis_name)
@@ -108,3 +103,19 @@ def apply_gradients(state: TrainState, grads: Any, metrics: dict,
       nonfinite_streak=streak,
       nonfinite_total=total)
   return new_state, dict(metrics, nonfinite_total=total)
+
+
+def on_part(state: TrainState, part: str, fn, *,
+            opt_part: str | None = None) -> tuple[TrainState, dict]:
+  """`fn(sub) -> (sub, metrics)` on the state of one network: `sub` holds
+  `state.params[part]` and `state.opt_state[opt_part or part]` (everything
+  else as in `state`); its result is merged back. A method whose networks
+  train in turn (a pre-trained autoencoder, then the model built on it) runs
+  a whole-state step of one network this way."""
+  opt_part = opt_part or part
+  sub = state.replace(params=state.params[part],
+                      opt_state=state.opt_state[opt_part])
+  sub, metrics = fn(sub)
+  return sub.replace(params={**state.params, part: sub.params},
+                     opt_state={**state.opt_state, opt_part: sub.opt_state}
+                     ), metrics

@@ -1,0 +1,15 @@
+"""DEC (Xie et al. 2016) on mnist5k: a 784-500-500-2000-10 autoencoder
+pre-trained for 3,000 steps, k-means on its codes, then 2,000 steps of
+KL(P || Q) with targets refreshed every 140 steps.
+
+  python launch.py --config=experiments/dec_mnist.py --workdir=workdirs/dec_mnist
+
+`--config.data.name=tfds:mnist` runs it on the full MNIST training set.
+"""
+
+from unsup_jax import configs
+from unsup_jax.configs import dec
+
+
+def get_config(arg=None):
+  return configs.variant(dec.config("dec"), arg)

@@ -1,0 +1,30 @@
+"""Config of VaDE (`methods/vade.py`): the sections of `configs/dec.py`.
+
+`autoencoder` holds the network (its encoder gets a log-variance head; its
+likelihood "bce" is a Bernoulli decoder, "mse" a Gaussian one with a learned
+variance) and phase "train", the pre-training of the encoder's mean and the
+decoder as an autoencoder; `cluster` holds the mixture (`num_clusters`
+components, started from a diagonal GMM fitted by EM to the pre-trained
+codes after `kmeans_restarts` k-means starts) and phase "cluster" of the
+ELBO. Defaults follow Jiang et al. (2017) on MNIST: 784-500-500-2000-10,
+Adam at 0.002, no stop rule (`tol = 0`). `update_interval` is how often the
+training-set scores are recorded.
+"""
+
+from unsup_jax.configs import dec
+
+SECTIONS = dec.SECTIONS
+
+
+def config():
+  """VaDE at the paper's MNIST settings."""
+  c = dec.config("dec")
+  c.method = "vade"
+  c.autoencoder.likelihood = "bce"
+  c.cluster.update(kind="vade", optimizer="adam", learning_rate=0.002,
+                   tol=0.0)
+  return c
+
+
+check = dec.check
+smoke = dec.smoke
