@@ -69,6 +69,7 @@ EXPECTED_FIGURES = {
     "disentanglement_study": {"metrics_colour_sprites"},
     "weak_vae": {"reconstructions", "interpolations", "latent_space",
                  "prior_samples", "traversals"},
+    "clustering_study": {"clustering_scores"},
     "dec": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
     "vade": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
     "factor_vae": {"reconstructions", "interpolations", "latent_space",
@@ -107,6 +108,10 @@ EXTRAS = {
         "mig_colour_sprites_seed_spread", "mig_colour_sprites_model_spread"}),
     "denoising_aae_study": (set(), {"mse_aae", "mse_dae", "fid_aae",
                                     "fid_vae", "kid_aae", "fid_floor"}),
+    "clustering_study": (set(), {
+        "train_acc_kmeans_pixels_mean", "test_nmi_gmm_pca_std",
+        "train_acc_kmeans_ae_codes_mean", "train_ari_gmm_ae_codes_mean",
+        "train_acc_dec_mean", "test_acc_idec_std", "train_nmi_vade_mean"}),
     **{name: (set(), {"acc", "nmi", "ari", "train_acc", "train_nmi",
                       "train_ari", "empty_clusters", "refreshes"})
        for name in ("dec_mnist", "idec_mnist", "vade_mnist")},

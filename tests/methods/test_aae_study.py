@@ -14,7 +14,7 @@ from unsup_jax.methods import aae_study, registry
 def test_a_sub_run_of_the_wrong_method_is_a_user_error():
   config = load_config("denoising_aae_study")
   config.aae_study.vae_experiment = "denoising_ae_mnist"
-  with pytest.raises(UserError, match="aae_study.vae_experiment.*not a vae"):
+  with pytest.raises(UserError, match="aae_study.vae_experiment.*not .vae."):
     registry.build(config, image_spec((28, 28, 1)))
 
 

@@ -51,3 +51,24 @@ def on_study_data(sub: ml_collections.ConfigDict,
   `config.data` into the sub-run config `sub`, in place."""
   for f in STUDY_DATA_FIELDS + tuple(extra_fields):
     sub.data[f] = study.data[f]
+
+
+def sub_run_config(study: ml_collections.ConfigDict, section: str,
+                   field: str, method: str, *,
+                   seed: int | None = None) -> ml_collections.ConfigDict:
+  """The config of a study's sub-run: the experiment named by
+  `study[section][field]` (its `model_variant` variant, when the section
+  has one), which must configure `method`, on the study's data, with the
+  study's seed (or `seed`) and parallel mode and no evaluation during
+  training (the study evaluates at the end). Not yet validated: callers
+  adjust it first."""
+  s = study[section]
+  sub = load_experiment(s[field], s.get("model_variant") or None,
+                        field=f"{section}.{field}")
+  if sub.method != method:
+    raise UserError(f"config.{section}.{field} {s[field]!r} configures "
+                    f"method {sub.method!r}, not {method!r}")
+  on_study_data(sub, study)
+  sub.seed = study.seed if seed is None else seed
+  sub.train.update(eval_every=0, parallel=study.train.parallel)
+  return sub

@@ -31,12 +31,10 @@ import numpy as np
 
 from unsup_jax import configs
 from unsup_jax.configs import files
-from unsup_jax.data import streams
-from unsup_jax.errors import UserError
 from unsup_jax.eval import feature_classifier
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.methods import aae, autoencoder, gan_eval, registry, vae
-from unsup_jax.training.contract import Study, SubRun
+from unsup_jax.training.contract import Study
 from unsup_jax.viz import figures as viz
 
 SAMPLE_SEED = 31
@@ -50,14 +48,7 @@ MODELS = {"aae": ("aae_experiment", "aae"),
 def _sub_config(config, name: str) -> ml_collections.ConfigDict:
   field, method = MODELS[name]
   s = config.aae_study
-  sub = files.load_experiment(s[field], s.model_variant or None,
-                              field=f"aae_study.{field}")
-  if sub.method != method:
-    raise UserError(f"config.aae_study.{field} {s[field]!r} is not a "
-                    f"{method} experiment (its method is {sub.method!r})")
-  files.on_study_data(sub, config)
-  sub.seed = config.seed
-  sub.train.update(eval_every=0, parallel=config.train.parallel)
+  sub = files.sub_run_config(config, "aae_study", field, method)
   if s.num_steps:
     sub.train.num_steps = s.num_steps
   sub.train.checkpoint_every = min(sub.train.checkpoint_every,
@@ -90,12 +81,8 @@ def build(config: ml_collections.ConfigDict, spec,
   built = {}
 
   def runs(data):
-    out = []
-    for name, sub in subs.items():
-      sub_data = streams.prepare(data.dataset, sub)
-      method = registry.build(sub, sub_data.spec(), workdir)
-      built[name] = (method, sub_data)
-      out.append(SubRun(name, sub, method, sub_data))
+    out = registry.sub_runs(subs, data.dataset, workdir)
+    built.update({r.name: (r.method, r.data) for r in out})
     return out
 
   def samples(name, params, num):

@@ -62,16 +62,8 @@ def model_config(config: ml_collections.ConfigDict,
   during training: the study scores at the end)."""
   a = config.anomaly
   field = "ae_config" if name == "autoencoder" else "vae_config"
-  c = files.load_experiment(a[field], a.model_variant or None,
-                            field=f"anomaly.{field}")
-  if c.method != name:
-    raise UserError(f"config.anomaly.{field} {a[field]!r} configures method "
-                    f"{c.method!r}, not {name!r}")
-  files.on_study_data(c, config)
+  c = files.sub_run_config(config, "anomaly", field, name)
   c.train.num_steps = a.num_steps
-  c.train.eval_every = 0
-  c.train.parallel = config.train.parallel
-  c.seed = config.seed
   configs.validate(c)
   return c
 

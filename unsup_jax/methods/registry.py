@@ -23,3 +23,16 @@ def build(config: ml_collections.ConfigDict, spec, workdir: str | None = None):
   if "workdir" in inspect.signature(module.build).parameters:
     return module.build(config, spec, workdir=workdir)
   return module.build(config, spec)
+
+
+def sub_runs(configs_by_name: dict, dataset, workdir: str | None = None
+             ) -> list:
+  """A study's `SubRun`s: each config built as its method on the study's
+  `dataset` (prepared with the sub-run's own data settings)."""
+  from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
+  from unsup_jax.training.contract import SubRun  # pylint: disable=g-import-not-at-top
+  out = []
+  for name, sub in configs_by_name.items():
+    data = streams.prepare(dataset, sub)
+    out.append(SubRun(name, sub, build(sub, data.spec(), workdir), data))
+  return out
