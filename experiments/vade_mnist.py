@@ -1,5 +1,5 @@
 """VaDE (Jiang et al. 2017) on mnist5k: the 784-500-500-2000-10 network
-pre-trained as an autoencoder for 3,000 steps, a diagonal GMM fitted to its
+pre-trained as an autoencoder for 6,000 steps, a diagonal GMM fitted to its
 codes as the prior, then 2,000 steps of the ELBO with the mixture prior.
 
   python launch.py --config=experiments/vade_mnist.py --workdir=workdirs/vade_mnist

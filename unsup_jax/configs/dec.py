@@ -7,7 +7,12 @@ Sections `autoencoder` (the network and its pre-training, phase "train" of
 and Guo et al. (2017) on MNIST: a 784-500-500-2000-10 autoencoder, 10
 clusters, targets refreshed every 140 steps, stop at 0.1% changed
 assignments, SGD with momentum at 0.01 (DEC) or Adam at 0.001 (IDEC),
-batches of 256.
+batches of 256. Pre-training scores the pixels as Bernoulli logits (the
+papers use squared error) for 6,000 steps: on mnist5k, measured with
+`experiments/dec_mnist.py`, squared error for 3,000 steps gave k-means on
+the codes 0.62 and DEC 0.64 training-set ACC, the Bernoulli loss for 6,000
+steps 0.69 and 0.75, for 12,000 steps 0.66 and 0.74; masking noise (20%)
+or random shifts during pre-training lowered both.
 """
 
 from unsup_jax.configs import autoencoder, base
@@ -45,8 +50,8 @@ def config(kind: str = "dec"):
   c.data.batch_size = 256
   c.autoencoder.update(kind="mlp", encoder_hidden=(500, 500, 2000),
                        decoder_hidden=(2000, 500, 500), latent_dim=10,
-                       likelihood="mse", probe_labels=())
-  c.train.update(num_steps=3000, eval_every=0, checkpoint_every=500)
+                       likelihood="bce", probe_labels=())
+  c.train.update(num_steps=6000, eval_every=0, checkpoint_every=1000)
   c.cluster.kind = kind
   if kind == "idec":
     c.cluster.update(optimizer="adam", learning_rate=0.001)
