@@ -71,7 +71,8 @@ def train_scores(clusters, labels) -> list[float]:
   if labels is None:
     return [float("nan")] * 3
   return [cluster_eval.accuracy(clusters, labels),
-          cluster_eval.nmi(clusters, labels), cluster_eval.ari(clusters, labels)]
+          cluster_eval.nmi(clusters, labels),
+          cluster_eval.ari(clusters, labels)]
 
 
 class DEC:
@@ -275,11 +276,12 @@ class DEC:
     train = data.split("train")
     clusters, labels, q = assigned["train"]
     codes = self.encode_all(state.params, train["image"])
+    centres = np.asarray(self.centres(state.params))
     outputs = {
         "exports": {"assignments.npz": export_arrays(assigned)},
         "curve": done,
-        "nearest": nearest_images(codes, np.asarray(self.centres(state.params)),
-                                  train["image"], self.c.shown_per_cluster),
+        "nearest": nearest_images(codes, centres, train["image"],
+                                  self.c.shown_per_cluster),
         "embedding": {
             "start_codes": np.asarray(state.extra["start_codes"]),
             "start_clusters": np.asarray(state.extra["start_assignments"]),
@@ -289,11 +291,20 @@ class DEC:
       classes = max(int(self.spec.meta.get("num_classes", 0)),
                     int(np.max(labels)) + 1)
       outputs["confusion"] = cluster_eval.confusion(clusters, labels, classes)
-      outputs["matching"] = cluster_eval.matching(clusters, labels)
     return metrics, outputs
 
   def figures(self, outputs: dict, outdir: str) -> dict:
     return viz_clustering.make(outdir, outputs, title=self.title)
+
+  def report_notes(self, results: dict) -> list:
+    del results
+    return [f"Scores: `test_train_*` are the training split's assignments "
+            f"(transductive, as the papers report), `test_acc`, `test_nmi`, "
+            f"`test_ari` the test images' (each assigned to its most "
+            f"probable cluster by the trained model); `test_{self.START}_"
+            f"train_*` score the {self.START} start on the pre-trained "
+            f"codes. ACC matches clusters to classes one to one (Hungarian "
+            f"algorithm). Every assignment is in `assignments.npz`."]
 
   def method(self) -> Method:
     fingerprint = dict(method=self.config.method, cluster={
@@ -308,7 +319,7 @@ class DEC:
                 Phase("cluster", self.c.num_steps, self.cluster_step,
                       every=self.c.update_interval, hook=self.refresh_hook)),
         evaluate=self.evaluate, figures=self.figures,
-        fingerprint=fingerprint)
+        fingerprint=fingerprint, report_notes=self.report_notes)
 
 
 def export_arrays(assigned: dict) -> dict:
