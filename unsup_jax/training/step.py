@@ -105,17 +105,15 @@ def apply_gradients(state: TrainState, grads: Any, metrics: dict,
   return new_state, dict(metrics, nonfinite_total=total)
 
 
-def on_part(state: TrainState, part: str, fn, *,
-            opt_part: str | None = None) -> tuple[TrainState, dict]:
+def on_part(state: TrainState, part: str, fn) -> tuple[TrainState, dict]:
   """`fn(sub) -> (sub, metrics)` on the state of one network: `sub` holds
-  `state.params[part]` and `state.opt_state[opt_part or part]` (everything
+  `state.params[part]` and `state.opt_state[part]` (everything
   else as in `state`); its result is merged back. A method whose networks
   train in turn (a pre-trained autoencoder, then the model built on it) runs
   a whole-state step of one network this way."""
-  opt_part = opt_part or part
   sub = state.replace(params=state.params[part],
-                      opt_state=state.opt_state[opt_part])
+                      opt_state=state.opt_state[part])
   sub, metrics = fn(sub)
   return sub.replace(params={**state.params, part: sub.params},
-                     opt_state={**state.opt_state, opt_part: sub.opt_state}
+                     opt_state={**state.opt_state, part: sub.opt_state}
                      ), metrics
