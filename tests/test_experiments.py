@@ -24,7 +24,7 @@ def test_every_experiment_is_listed():
 def test_full_config_is_valid(name):
   config = load_config(name, None)
   configs.validate(config)
-  assert config.train.num_steps > load_config(name).train.num_steps
+  assert _total_steps(config) > _total_steps(load_config(name))
   configs.validate(load_config(name))
 
 
@@ -72,6 +72,10 @@ EXPECTED_FIGURES = {
     "clustering_study": {"clustering_scores"},
     "dec": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
     "vade": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
+    "semi_supervised": {"confusion"},
+    "label_budget_study": {"accuracy_vs_labels", "accuracy_vs_unlabelled",
+                           "confusion_best",
+                           "conditional_generation_best_generative"},
     "factor_vae": {"reconstructions", "interpolations", "latent_space",
                    "prior_samples", "traversals"},
 }
@@ -115,6 +119,15 @@ EXTRAS = {
     **{name: (set(), {"acc", "nmi", "ari", "train_acc", "train_nmi",
                       "train_ari", "empty_clusters", "refreshes"})
        for name in ("dec_mnist", "idec_mnist", "vade_mnist")},
+    **{name: ({"conditional_generation"}, {
+        "accuracy", "error", "labelled_accuracy", "num_labelled",
+        "num_unlabelled", "bound_unlabelled"})
+       for name in ("m2_mnist", "m1m2_mnist")},
+    "m1_mnist": (set(), {"accuracy", "labelled_accuracy", "probe_l2"}),
+    "supervised_mnist": (set(), {"accuracy", "error", "labelled_accuracy"}),
+    "label_budget_study": (set(), {
+        "acc_supervised_n20_mean", "acc_m1_n20_std", "acc_m2_u50_mean",
+        "acc_m1m2_u50_mean"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",
                              "kid_full_mean", "fid_floor"}),
 }

@@ -29,7 +29,8 @@ from unsup_jax.errors import UserError
 METHODS = ("vae", "autoencoder", "pca", "inpainting", "semantic_hashing",
            "vqvae", "gan", "anomaly", "ae_vs_pca", "gan_ablation",
            "gan_inpainting", "aae", "aae_study", "factor_vae", "weak_vae",
-           "disentanglement_study", "dec", "vade", "clustering_study")
+           "disentanglement_study", "dec", "vade", "clustering_study",
+           "semi_supervised", "label_budget_study")
 
 __all__ = ["METHODS", "base", "base_config", "module", "schema", "validate",
            "variant"]

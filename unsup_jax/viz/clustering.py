@@ -18,8 +18,8 @@ CURVE = ("step", "acc", "nmi", "ari", "changed")
 
 
 def confusion_matrix(counts: np.ndarray, path: str, *,
-                     title: str = "Clusters (matched) against classes"
-                     ) -> str:
+                     title: str = "Clusters (matched) against classes",
+                     ylabel: str = "cluster (its matched class)") -> str:
   """`[C, C]` counts of (matched class, true class) as a heat map."""
   counts = np.asarray(counts)
   fig, ax = plt.subplots(figsize=(5.6, 5.0))
@@ -31,7 +31,7 @@ def confusion_matrix(counts: np.ndarray, path: str, *,
               color="white" if v > top / 2 else "black")
   n = counts.shape[0]
   ax.set(xticks=range(n), yticks=range(n), xlabel="true class",
-         ylabel="cluster (its matched class)", title=title)
+         ylabel=ylabel, title=title)
   return viz.save_figure(fig, path)
 
 
