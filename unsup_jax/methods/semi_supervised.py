@@ -42,7 +42,7 @@ from unsup_jax.data import streams as streams_lib
 from unsup_jax.errors import UserError
 from unsup_jax.eval import probes
 from unsup_jax.eval.batched import map_batches
-from unsup_jax.losses import elbo, semi_supervised as ssl
+from unsup_jax.losses import semi_supervised as ssl
 from unsup_jax.methods import vae as vae_method
 from unsup_jax.models.semi_supervised import M2, Classifier
 from unsup_jax.ops import distributions

@@ -110,6 +110,14 @@ def _labelled_grid(grid, path, title, row_labels=None, col_labels=None):
   return save_figure(fig, path)
 
 
+def labelled_grid(grid, path, *, title=None, row_labels=None,
+                  col_labels=None):
+  """Saves `[R, S, H, W, C]` images as R rows by S columns, with optional
+  tick labels on both axes. Returns `path`."""
+  return _labelled_grid(_as_images(grid, ndim=5), path, title,
+                        row_labels=row_labels, col_labels=col_labels)
+
+
 def labelled_rows(rows, path, *, title=None):
   """Saves image rows, one labelled row per `(label, [N, H, W, C])` pair.
 

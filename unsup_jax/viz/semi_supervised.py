@@ -22,8 +22,8 @@ from unsup_jax.viz.figures import plt
 def analogies(grid: np.ndarray, predicted, path: str, *, title: str) -> str:
   """`[R, K, H, W, C]` images: rows of fixed style, columns of classes."""
   grid = np.asarray(grid)
-  return viz._labelled_grid(  # pylint: disable=protected-access
-      grid, path, title,
+  return viz.labelled_grid(
+      grid, path, title=title,
       row_labels=[f"x{r} (q: {int(c)})" for r, c in enumerate(predicted)],
       col_labels=[f"y={k}" for k in range(grid.shape[1])])
 
