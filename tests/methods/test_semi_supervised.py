@@ -173,3 +173,15 @@ def test_too_few_examples_of_a_class_is_a_user_error():
   config.data.streams.labelled.size = 2000
   with pytest.raises(UserError, match="needed for 2000 balanced labels"):
     build(config)
+
+
+def test_the_tfds_path_draws_both_streams(tmp_path):
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  config = load_config("m2_mnist")
+  config.train.parallel = "jit"
+  config.data.name = "tfds:mnist"
+  with tfds.testing.mock_data(num_examples=256):
+    results = run(config, str(tmp_path))
+  assert results["test_num_labelled"] == 20
+  assert results["test_num_unlabelled"] == 236
+  assert 0.0 <= results["test_accuracy"] <= 1.0
