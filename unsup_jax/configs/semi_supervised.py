@@ -11,6 +11,8 @@ on MNIST: M2 with one hidden layer of 500 softplus units per network, a
 labelled (all of them at 100 labels) and 100 unlabelled per step.
 """
 
+import ml_collections
+
 from unsup_jax.configs import base, vae
 from unsup_jax.configs.schema import Choice, Float, Int, Ints
 from unsup_jax.errors import UserError
@@ -73,7 +75,6 @@ def check(c) -> None:
 
 def _as_vae(c):
   """`c` seen as a VAE config (`config.vae` = `config.m1`), for its checks."""
-  import ml_collections  # pylint: disable=g-import-not-at-top
   return ml_collections.ConfigDict({"vae": c.m1})
 
 

@@ -31,19 +31,18 @@ and of the labelled subset (`labelled.npz`).
 """
 
 import functools
-import hashlib
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from unsup_jax.data import streams as streams_lib
 from unsup_jax.errors import UserError
 from unsup_jax.eval import probes
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.losses import semi_supervised as ssl
-from unsup_jax.methods import vae as vae_method
+from unsup_jax.methods import semi_supervised_report as report, \
+    vae as vae_method
 from unsup_jax.models.semi_supervised import M2, Classifier
 from unsup_jax.ops import distributions
 from unsup_jax.training import optim, state as state_lib, step as step_lib
@@ -51,7 +50,6 @@ from unsup_jax.training.contract import Hook, Method, Phase
 from unsup_jax.viz import semi_supervised as viz_ssl
 
 STREAMS = ("labelled", "unlabelled")
-SHOWN_ROWS = 100  # labelled rows listed in the report
 # Key streams of one step's noise.
 LABELLED_KEYS, UNLABELLED_KEYS = 1, 2
 CODE_KEYS = {"labelled": 3, "unlabelled": 4}
@@ -235,7 +233,7 @@ class SemiSupervised:
   def classifier_hook(self, state, data, key):
     """M1's linear classifier on the labelled examples' codes."""
     del key  # Deterministic.
-    rows = labelled_rows(data, self.config)
+    rows = report.stream_rows(data, self.config)["labelled"]
     train = data.split("train")
     x = self.codes(state.params, train["image"][rows])
     y = np.asarray(train["label"])[rows]
@@ -283,14 +281,15 @@ class SemiSupervised:
     metrics = {"accuracy": accuracy, "error": 100.0 * (1.0 - accuracy)}
     if not full:
       return metrics, {}
-    rows = labelled_rows(data, self.config)
+    rows_of = report.stream_rows(data, self.config)
+    rows = rows_of["labelled"]
     self.recorded["rows"] = rows
     self.recorded["labels"] = np.asarray(train["label"])[rows]
     seen = self.predict(state, train["image"][rows])
     metrics["labelled_accuracy"] = float(np.mean(
         seen == np.asarray(train["label"])[rows]))
     metrics["num_labelled"] = len(rows)
-    metrics["num_unlabelled"] = len(unlabelled_rows(data, self.config))
+    metrics["num_unlabelled"] = len(rows_of["unlabelled"])
     if self.kind == "m1":
       metrics["probe_l2"] = float(state.extra["probe_l2"])
     k = self.num_classes
@@ -369,7 +368,7 @@ class SemiSupervised:
                   report_notes=self.report_notes)
 
   def report_notes(self, results: dict) -> list:
-    return report_notes(self.config, self.recorded, results)
+    return report.report_notes(self.config, self.recorded, results)
 
 
 def num_examples(config, spec) -> int:
@@ -380,51 +379,8 @@ def num_examples(config, spec) -> int:
   return min(n, labelled + unlabelled) if unlabelled else n
 
 
-def labelled_rows(data, config) -> np.ndarray:
-  """The training rows of stream "labelled", as the run's streams draw it."""
-  return streams_lib.define_streams(data, config)["labelled"].rows
-
-
-def unlabelled_rows(data, config) -> np.ndarray:
-  return streams_lib.define_streams(data, config)["unlabelled"].rows
-
-
 def figures(outputs: dict, outdir: str) -> dict:
   return viz_ssl.make(outdir, outputs)
-
-
-def report_notes(config, recorded: dict, results: dict) -> list:
-  """What the labelled subset is, so that a reader can rebuild it."""
-  del results
-  s = config.data.streams.labelled
-  how = ("every training example" if s.get("subset") == "all" else
-         f"{s.get('size')} class-balanced training examples drawn by "
-         f"seed {config.seed} (`data.streams.balanced_rows`)")
-  text = (f"### Labelled subset\n\nThe labelled stream holds {how}; its rows "
-          "are in `labelled.npz` (`rows`, `label`), every test prediction in "
-          "`predictions.npz`. The unlabelled stream: "
-          f"{_unlabelled_text(config)}.")
-  if "rows" in recorded:
-    rows, labels = recorded["rows"], recorded["labels"]
-    counts = ", ".join(f"{c}: {n}" for c, n in enumerate(np.bincount(labels)))
-    shown = " ".join(map(str, rows[:SHOWN_ROWS]))
-    more = (f" ... ({len(rows)} rows, sha1 of their int64 bytes "
-            f"{rows_digest(rows)})" if len(rows) > SHOWN_ROWS else "")
-    text += (f"\n\nExamples per class: {counts}.\n\nRows: {shown}{more}")
-  return [text]
-
-
-def _unlabelled_text(config) -> str:
-  u = config.data.streams.unlabelled
-  if u.get("subset") == "rest":
-    return ("the rest of the training split" + (
-        f", {u.get('size')} of it drawn by the seed" if u.get("size") else ""))
-  return "every training example" if not u.get("size") else (
-      f"the first {u.get('size')} training examples")
-
-
-def rows_digest(rows: np.ndarray) -> str:
-  return hashlib.sha1(np.asarray(rows, np.int64).tobytes()).hexdigest()[:12]
 
 
 def build(config: ml_collections.ConfigDict, spec) -> Method:
