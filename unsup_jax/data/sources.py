@@ -13,6 +13,15 @@ Two factor datasets are rendered in-project (`data/sprites.py`,
 examples also carry their `factors`; so do `tfds:dsprites` and
 `tfds:shapes3d`, read with their factor labels.
 
+Three sequence datasets are generated in-project (`data/sequences.py`):
+`moving_digits` (mnist5k digits moving left or right with wrap-around, as
+in the TD-VAE paper), `oscillator` (a linear-Gaussian state space model,
+with its matrices in the metadata for a Kalman filter) and `bouncing_balls`.
+Their examples carry `frames` `[N, T, ...]` float32 and their hidden states;
+they are built at the sizes asked for. `tfds:moving_mnist` gives the real
+two-digit Moving MNIST as `frames` (its one split divided 9,000 / 1,000;
+no hidden states).
+
 Any TensorFlow Datasets name can be asked for as `tfds:NAME`; it is read from
 `data_dir` when already prepared there, and downloaded otherwise. Without a
 network (a cluster node, this project's machines) a dataset that is not
@@ -20,9 +29,9 @@ prepared fails within seconds with one line saying how to prepare it
 elsewhere: before any download the download service is probed
 (`network_reachable`, a few seconds at most).
 
-Each gives a `data.dataset.Dataset` with splits "train" and "test" of
-features `image` (float32 in [0, 1], `[N, H, W, C]`) and `label` (int32
-`[N]`; absent for unlabelled TFDS sets).
+Each gives a `data.dataset.Dataset` with splits "train" and "test"; the
+image sets have features `image` (float32 in [0, 1], `[N, H, W, C]`) and
+`label` (int32 `[N]`; absent for unlabelled TFDS sets).
 """
 
 import contextlib
@@ -34,18 +43,22 @@ import threading
 import numpy as np
 
 from unsup_jax.data import factors
+from unsup_jax.data import sequences
 from unsup_jax.data.dataset import Dataset
 from unsup_jax.errors import UserError
 
 OFFLINE_DATASETS = ("mnist5k", "digits", "dsprites_procedural",
                     "colour_sprites", "dsprites_procedural_pairs",
-                    "colour_sprites_pairs")
+                    "colour_sprites_pairs") + sequences.SEQUENCE_DATASETS
 _TFDS_PREFIX = "tfds:"
 # TFDS datasets whose uint8 images already hold 0/1 values.
 _BINARY_TFDS = frozenset({"binarized_mnist"})
 # Examples per chunk when reading a TFDS split (`batch_size=-1` breaks under
 # `tfds.testing.mock_data`, whose splits have no known size).
 _TFDS_CHUNK = 8192
+# Sequences per chunk of a TFDS video set (256 moving_mnist sequences are
+# 21 MB of uint8).
+_TFDS_SEQUENCE_CHUNK = 256
 # Socket timeout (seconds) while downloading, so no network fails quickly.
 _DOWNLOAD_SOCKET_TIMEOUT_S = 20.0
 # Where prepared TFDS data (and most TFDS downloads) come from; probed with
@@ -221,6 +234,9 @@ def _load_tfds(name: str, data_dir: str | None, num_train: int | None = None,
   if tfds_name.split("/")[0].split(":")[0] in factors.TFDS_FACTORS:
     return factors.load_tfds(builder, tfds_name, num_train, num_test,
                              _TFDS_CHUNK)
+  if tfds_name.split("/")[0].split(":")[0] == "moving_mnist":
+    return sequences.load_tfds_moving_mnist(builder, num_train, num_test,
+                                            _TFDS_SEQUENCE_CHUNK)
   features = builder.info.features
   if "image" not in features:
     raise UserError(f"dataset '{name}' has no 'image' feature")
@@ -246,10 +262,13 @@ def load(name: str, *, data_dir: str | None = None,
   """Loads a dataset by name.
 
   Args:
-    name: `"mnist5k"`, `"digits"` or `"tfds:NAME"` (e.g. `"tfds:mnist"`).
+    name: `"mnist5k"`, `"digits"`, a factor or sequence dataset (e.g.
+      `"dsprites_procedural"`, `"moving_digits"`) or `"tfds:NAME"` (e.g.
+      `"tfds:mnist"`).
     data_dir: TFDS data directory; None uses the TFDS default. Ignored for
       the offline datasets.
-    num_train: if given, keep only the first `num_train` train examples.
+    num_train: if given, keep only the first `num_train` train examples
+      (the procedural factor and sequence sets generate only these).
     num_test: if given, keep only the first `num_test` test examples.
 
   Returns:
@@ -269,6 +288,11 @@ def load(name: str, *, data_dir: str | None = None,
     key = f"{name}:{num_train}:{num_test}"
     if key not in _CACHE:
       _CACHE[key] = factors.procedural(name, num_train, num_test)
+    return _CACHE[key]
+  if sequences.is_sequence(name):      # generated at the sizes asked for
+    key = f"{name}:{num_train}:{num_test}"
+    if key not in _CACHE:
+      _CACHE[key] = sequences.load(name, num_train, num_test)
     return _CACHE[key]
   if name in OFFLINE_DATASETS:
     if name not in _CACHE:
