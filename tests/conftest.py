@@ -53,7 +53,8 @@ _GROUPS = {
     **{f"tests/test_experiments.py::test_smoke_variant_writes_report[{n}]":
        "fid_classifier" for n in ("dcgan_mnist", "hinge_gan_mnist",
                                   "wgan_gp_mnist", "gan_ablation",
-                                  "denoising_aae_study")},
+                                  "denoising_aae_study",
+                                  "tdvae_moving_digits")},
     "tests/training/test_distributed.py::test_two_processes": "one_process",
     "tests/methods/test_ae_vs_pca.py::": "ae_vs_pca_trained",
     "tests/test_launch.py::test_checkpoint_of_a_different_model":

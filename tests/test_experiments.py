@@ -78,6 +78,7 @@ EXPECTED_FIGURES = {
                            "conditional_generation_best_generative"},
     "factor_vae": {"reconstructions", "interpolations", "latent_space",
                    "prior_samples", "traversals"},
+    "tdvae": {"rollouts", "prediction_error", "rollout_error"},
 }
 # What particular experiments add: (figures, test_ results).
 EXTRAS = {
@@ -130,6 +131,17 @@ EXTRAS = {
         "acc_m1m2_u50_mean"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",
                              "kid_full_mean", "fid_floor"}),
+    "tdvae_oscillator": ({"belief"}, {
+        "mse_tdvae_d1", "ll_tdvae_d10", "mse_kalman_d1", "ll_kalman_d10",
+        "mse_lstm_d10", "mse_copy_d1", "mse_ratio_to_kalman",
+        "ll_gap_to_kalman", "rollout_mse_tdvae_s1",
+        "rollout_mse_tdvae_jumpy_s20", "loss", "loss_kl"}),
+    "tdvae_moving_digits": (set(), {
+        "mse_tdvae_d4", "ll_lstm_d1", "rollout_mse_tdvae_s10",
+        "rollout_mse_lstm_s4", "rollout_identity", "rollout_direction",
+        "rollout_identity_jumpy", "true_identity", "true_direction"}),
+    "tdvae_bouncing_balls": (set(), {"mse_tdvae_d4", "ll_copy_d1",
+                                     "rollout_mse_copy_s10"}),
 }
 
 

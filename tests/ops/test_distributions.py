@@ -463,5 +463,152 @@ def test_discretized_gaussian_matches_cdf_differences():
   np.testing.assert_allclose(np.exp(got), expected, rtol=1e-4)
 
 
+
+# Hierarchies of diagonal Gaussians (`sample_layers`, `layer_params`).
+
+
+def _nonlinear_layers(context):
+  """A 3-layer hierarchy of widths (2, 3, 1) whose means and log-variances
+  depend non-linearly on the layers above and on a per-example
+  `context [B, 2]`."""
+  rng = np.random.default_rng(70)
+  widths = (2, 3, 1)
+  weights = [rng.normal(size=(sum(widths[:l]), w)).astype(np.float32)
+             for l, w in enumerate(widths)]
+  ctx_weights = [rng.normal(size=(2, 2 * w)).astype(np.float32)
+                 for w in widths]
+
+  def layer_fn(layer, upper):
+    assert (upper is None) == (layer == 0)
+    out = context @ ctx_weights[layer]
+    mean, logvar = out[:, :widths[layer]], out[:, widths[layer]:]
+    if upper is not None:
+      chex.assert_shape(upper, (context.shape[0], sum(widths[:layer])))
+      mean = mean + jnp.tanh(upper @ weights[layer])
+      logvar = logvar + jnp.sin(upper @ weights[layer])
+    return mean, logvar
+  return layer_fn
+
+
+def test_layer_params_at_the_sample_are_the_sampled_parameters():
+  context = _normal(jax.random.key(71), (16, 2))
+  layer_fn = _nonlinear_layers(context)
+  keys = distributions.per_example_keys(jax.random.key(72), 16)
+  z, mean, logvar = distributions.sample_layers(keys, layer_fn, 3)
+  chex.assert_shape([z, mean, logvar], (16, 6))
+  mean2, logvar2 = distributions.layer_params(layer_fn, z, 3)
+  np.testing.assert_array_equal(mean2, mean)
+  np.testing.assert_array_equal(logvar2, logvar)
+  # The lower layers' parameters depend on the sample drawn above them: at
+  # another z they differ (the top layer's do not).
+  z_other, _, _ = distributions.sample_layers(
+      distributions.per_example_keys(jax.random.key(73), 16), layer_fn, 3)
+  mean3, _ = distributions.layer_params(layer_fn, z_other, 3)
+  np.testing.assert_array_equal(mean3[:, :2], mean[:, :2])
+  assert np.all(np.abs(np.asarray(mean3 - mean)[:, 2:]) > 0)
+
+
+# Two layers: z0 ~ N(mu0, diag(v0)) [2], z1 | z0 ~ N(w . z0 + c, v1) [1].
+_MU0 = np.array([0.5, -1.0], np.float32)
+_LOGVAR0 = np.log(np.array([0.6, 2.0], np.float32))
+_W, _C, _LOGVAR1 = np.array([[1.5], [-0.7]], np.float32), 0.3, np.log(0.4)
+
+
+def _linear_layers(batch):
+  def layer_fn(layer, upper):
+    if layer == 0:
+      return (jnp.broadcast_to(_MU0, (batch, 2)),
+              jnp.broadcast_to(_LOGVAR0, (batch, 2)))
+    return upper @ _W + _C, jnp.full((batch, 1), _LOGVAR1, jnp.float32)
+  return layer_fn
+
+
+def _linear_joint():
+  """The mean [3] and covariance [3, 3] of (z0, z1), in float64."""
+  w, v0 = _W.astype(np.float64), np.exp(_LOGVAR0.astype(np.float64))
+  mean = np.concatenate([_MU0, _MU0 @ w + _C])
+  cov = np.zeros((3, 3))
+  cov[:2, :2] = np.diag(v0)
+  cov[:2, 2:] = np.diag(v0) @ w
+  cov[2:, :2] = cov[:2, 2:].T
+  cov[2, 2] = (w.T @ np.diag(v0) @ w)[0, 0] + np.exp(_LOGVAR1)
+  return mean, cov
+
+
+def test_sample_layers_moments_match_the_joint_gaussian():
+  n = 20_000
+  keys = distributions.per_example_keys(jax.random.key(74), n)
+  sample = jax.jit(lambda k: distributions.sample_layers(
+      k, _linear_layers(n), 2)[0])
+  z = np.asarray(sample(keys), np.float64)
+  chex.assert_shape(z, (n, 3))
+  mean, cov = _linear_joint()
+  # Standard errors of a sample mean, sqrt(S_ii / n), and of a Gaussian
+  # sample covariance, sqrt((S_ii S_jj + S_ij^2) / (n - 1)).
+  np.testing.assert_array_less(np.abs(z.mean(0) - mean),
+                               _NUM_SE * np.sqrt(np.diag(cov) / n))
+  var = np.diag(cov)
+  cov_se = np.sqrt((np.outer(var, var) + cov ** 2) / (n - 1))
+  np.testing.assert_array_less(np.abs(np.cov(z, rowvar=False) - cov),
+                               _NUM_SE * cov_se)
+  # The layers are correlated (z1 depends on z0), within a layer not.
+  assert np.all(np.abs(cov[:2, 2]) > 20 * cov_se[:2, 2])
+
+
+def test_layer_params_give_the_joint_log_density():
+  """gaussian_log_prob(z, *layer_params(...)) is log p(z0) + log p(z1 |
+  z0), the density of the joint Gaussian."""
+  z = 2.0 * _normal(jax.random.key(75), (32, 3))
+  lp = distributions.gaussian_log_prob(
+      z, *distributions.layer_params(_linear_layers(32), z, 2))
+  mean, cov = _linear_joint()
+  np.testing.assert_allclose(
+      lp, stats.multivariate_normal(mean, cov).logpdf(z.astype(np.float64)),
+      rtol=1e-5, atol=1e-4)
+
+
+def _elementwise_layers(context):
+  """Two 2-wide layers whose parameters depend row by row on `context [B,
+  2]` and on the row's upper sample (no reduction across the batch)."""
+  def layer_fn(layer, upper):
+    if layer == 0:
+      return context, 0.5 * context[:, ::-1]
+    return 0.5 * upper + context, -0.25 * jnp.abs(upper)
+  return layer_fn
+
+
+def test_sample_layers_draws_per_example_noise():
+  """Example i's sample depends on its key and parameters only, not on the
+  batch it is drawn in."""
+  context = _normal(jax.random.key(76), (8, 2))
+  keys = distributions.per_example_keys(jax.random.key(77), 8)
+  sample = jax.jit(lambda k, c: distributions.sample_layers(
+      k, _elementwise_layers(c), 2))
+  whole = sample(keys, context)
+  halves = [sample(keys[i:i + 4], context[i:i + 4]) for i in (0, 4)]
+  for got, part0, part1 in zip(whole, *halves):
+    np.testing.assert_array_equal(got, np.concatenate([part0, part1]))
+  reversed_ = sample(keys[::-1], context[::-1])
+  for got, rev in zip(whole, reversed_):
+    np.testing.assert_array_equal(got, np.asarray(rev)[::-1])
+  # Equal parameters, distinct keys: distinct samples, in every layer.
+  z, _, _ = sample(keys, np.zeros((8, 2), np.float32))
+  z = np.asarray(z)
+  for d in range(4):
+    assert len(set(z[:, d].tolist())) == 8
+
+
+def test_layer_params_rejects_a_z_of_the_wrong_width():
+  layer_fn = _elementwise_layers(np.zeros((4, 2), np.float32))
+  mean, _ = distributions.layer_params(layer_fn, np.zeros((4, 4)), 2)
+  chex.assert_shape(mean, (4, 4))
+  for width in (3, 5, 6):
+    # (layer_fn adds `upper` to a 2-wide context: give it 2 columns.)
+    fn = lambda layer, upper: layer_fn(layer, None if upper is None
+                                       else upper[:, :2])
+    with pytest.raises(ValueError, match=f"4 dimensions, z has {width}"):
+      distributions.layer_params(fn, np.zeros((4, width)), 2)
+
+
 if __name__ == "__main__":
   absltest.main()

@@ -26,3 +26,26 @@ class MLP(nn.Module):
       if i < len(self.features) - 1 or self.activate_final:
         x = self.activation(x)
     return x
+
+
+class GatedGaussian(nn.Module):
+  """A diagonal Gaussian's parameters from one gated hidden layer:
+  h = tanh(W1 x + b1) * sigmoid(W2 x + b2), mean = W3 h + b3, logvar =
+  W4 h + b4 (the block that parameterises every distribution of TD-VAE;
+  Gregor et al. 2019, arXiv:1806.03107, Appendix A, which outputs log
+  sigma = logvar / 2).
+
+  Attributes:
+    hidden: width of h.
+    features: dimension of the Gaussian.
+  """
+  hidden: int
+  features: int
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """`[B, D_in]` -> (mean, logvar), each `[B, features]`."""
+    h = nn.tanh(nn.Dense(self.hidden, name="value")(x)) * nn.sigmoid(
+        nn.Dense(self.hidden, name="gate")(x))
+    return (nn.Dense(self.features, name="mean")(h),
+            nn.Dense(self.features, name="logvar")(h))

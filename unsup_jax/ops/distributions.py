@@ -186,3 +186,56 @@ def discretized_gaussian_log_prob(x: jax.Array, mean: jax.Array,
       jnp.where(x > 1 - half, jax.scipy.special.log_ndtr(-lower),  # [x - h, inf)
                 _log_ndtr_diff(upper, lower)))
   return _sum_event(log_p, batch_ndim)
+
+
+def sample_layers(keys: jax.Array, layer_fn, num_layers: int
+                  ) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """Draws from a hierarchy of diagonal Gaussians, top layer first.
+
+  Layer l is N(mean_l, exp(logvar_l)) with `(mean_l, logvar_l) =
+  layer_fn(l, upper)`, `upper` the samples of layers 0..l-1 concatenated
+  (None for the top layer): the layered latents of Gregor et al. (2019,
+  "Temporal Difference Variational Auto-Encoder", arXiv:1806.03107) and of
+  ladder VAEs. Each example's noise comes from its own key, so a batch
+  split over devices draws what one device would.
+
+  Args:
+    keys: `[B]` per-example keys (`per_example_keys`).
+    layer_fn: `(layer, upper [B, U] | None) -> (mean [B, D_l], logvar)`.
+    num_layers: number of layers L.
+
+  Returns:
+    `(z, mean, logvar)`, each `[B, D_0 + ... + D_{L-1}]`: the sample and
+    the parameters each layer had given the layers above it.
+  """
+  zs, means, logvars = [], [], []
+  for layer in range(num_layers):
+    mean, logvar = layer_fn(layer, jnp.concatenate(zs, -1) if zs else None)
+    layer_keys = jax.vmap(lambda k, l=layer: jax.random.fold_in(k, l))(keys)
+    zs.append(jax.vmap(reparameterize)(layer_keys, mean, logvar))
+    means.append(mean)
+    logvars.append(logvar)
+  return tuple(jnp.concatenate(a, -1) for a in (zs, means, logvars))
+
+
+def layer_params(layer_fn, z: jax.Array,
+                 num_layers: int) -> tuple[jax.Array, jax.Array]:
+  """The parameters of every layer of the hierarchy `layer_fn` (see
+  `sample_layers`) at a given `z` `[B, D]`: layer l conditioned on z's
+  own layers above it. `gaussian_log_prob(z, *layer_params(...))` is then
+  log p(z), and `kl_diag_gaussians(q_mean, q_logvar, *layer_params(p, z))`
+  the sum over layers of KL(q_l || p_l) given the same upper layers.
+
+  Returns:
+    `(mean, logvar)`, each `[B, D]`.
+  """
+  means, logvars, start = [], [], 0
+  for layer in range(num_layers):
+    mean, logvar = layer_fn(layer, z[:, :start] if layer else None)
+    start += mean.shape[-1]
+    means.append(mean)
+    logvars.append(logvar)
+  if start != z.shape[-1]:
+    raise ValueError(f"the layers give {start} dimensions, z has "
+                     f"{z.shape[-1]}")
+  return jnp.concatenate(means, -1), jnp.concatenate(logvars, -1)

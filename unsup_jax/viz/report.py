@@ -123,6 +123,16 @@ def _cell(text):
   return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_table(header, rows, *, numeric_from: int = 1) -> str:
+  """A markdown table: `header` a list of column titles, `rows` lists of
+  cells (escaped here); columns from `numeric_from` on are right-aligned."""
+  align = ["---" if i < numeric_from else "---:" for i in range(len(header))]
+  lines = [header, align] + [list(r) for r in rows]
+  return "\n".join("| " + " | ".join(
+      c if i == 1 else _cell(c) for c in line) + " |"
+                   for i, line in enumerate(lines))
+
+
 def _config_text(config):
   """Returns `(text, language, as_dict)` for the config block and summary."""
   if config is None:

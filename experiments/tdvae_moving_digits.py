@@ -1,0 +1,26 @@
+"""TD-VAE (Gregor et al. 2019) on moving digits: an mnist5k digit moving
+left or right by one pixel per step with wrap-around, 20 frames of 28x28,
+jumps of 1 to 4 steps; beside a deterministic LSTM predictor trained for
+the same number of steps.
+
+  python launch.py --config=experiments/tdvae_moving_digits.py --workdir=workdirs/tdvae_moving_digits
+
+The report scores predictions 1-4 steps ahead, rollouts after 10 frames
+(per-step error; whether sampled futures keep the digit and its direction,
+read by the in-project mnist5k classifier) and shows sampled futures.
+`--config.data.name=tfds:moving_mnist` runs it on TFDS's Moving MNIST
+(64x64, two digits; no classifier scores there).
+"""
+
+from unsup_jax import configs
+from unsup_jax.configs import tdvae
+
+
+def get_config(arg=None):
+  c = tdvae.config("bernoulli")
+  c.data.name = "moving_digits"
+  c.tdvae.update(max_jump=4, observe=10, eval_from=4)
+  c.train.num_steps = 6000
+  c.baseline.num_steps = 6000
+  c.train.update(eval_every=2000, checkpoint_every=2000)
+  return configs.variant(c, arg)
