@@ -17,8 +17,10 @@ def get_config(arg=None):
   c = tdvae.config("gaussian")
   c.data.name = "oscillator"
   c.tdvae.update(embed_hidden=(64, 64), belief_size=64, latent_dim=4,
-                 decoder_hidden=(64,), max_jump=10, observe=20, eval_from=4)
-  c.train.num_steps = 6000
-  c.baseline.num_steps = 6000
-  c.train.update(eval_every=2000, checkpoint_every=2000)
+                 decoder_hidden=(64,), max_jump=10, observe=20, eval_from=4,
+                 pairs=16, warmup_steps=2000, eval_samples=128)
+  c.optim.schedule = "cosine"
+  c.train.num_steps = 30000
+  c.baseline.num_steps = 30000
+  c.train.update(eval_every=5000, checkpoint_every=5000)
   return configs.variant(c, arg)

@@ -15,7 +15,7 @@ from tests.helpers import build, first_batches, load_config, load_state, \
 from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.methods import tdvae as method_lib
-from unsup_jax.methods import tdvae_eval
+from unsup_jax.methods import tdvae_predict
 from unsup_jax.ops import kalman
 from unsup_jax.training.contract import step_phases
 
@@ -50,10 +50,10 @@ def test_rollouts_have_the_requested_shapes_and_depend_on_the_key():
   state = jax.device_get(method.init(jax.random.key(0), batch))
   model, _ = method_lib.make_models(config.tdvae, (1,))
   params = state.params["tdvae"]
-  b = tdvae_eval.beliefs(params, jnp.asarray(batch["frames"][:5]),
+  b = tdvae_predict.beliefs(params, jnp.asarray(batch["frames"][:5]),
                          model=model)
   assert b.shape == (5, 40, config.tdvae.belief_size)
-  draw = lambda seed, jump=2, n=3: np.asarray(tdvae_eval.rollout(
+  draw = lambda seed, jump=2, n=3: np.asarray(tdvae_predict.rollout(
       jax.random.key(seed), params, b[:, 9], model=model, jump=jump,
       num_jumps=n))
   out = draw(1)
@@ -61,7 +61,7 @@ def test_rollouts_have_the_requested_shapes_and_depend_on_the_key():
   np.testing.assert_array_equal(out, draw(1))
   assert not np.allclose(out, draw(2))
   assert draw(1, jump=5, n=6).shape == (5, 6, 1)
-  mean, ll = tdvae_eval.predict_jump(
+  mean, ll = tdvae_predict.predict_jump(
       jax.random.key(3), params, b[:, 9], jnp.asarray(batch["frames"][:5, 12]),
       model=model, jump=3, samples=4)
   assert mean.shape == (5, 1) and ll.shape == (5,)

@@ -4,7 +4,8 @@ deterministic LSTM predictor trained on the same budget.
 Gregor, Papamakarios, Besse, Buesing & Weber (2019), "Temporal Difference
 Variational Auto-Encoder", ICLR, arXiv:1806.03107. Networks:
 `models/tdvae.py`; the bound: `losses/tdvae.py`; config:
-`configs/tdvae.py`; evaluation: `methods/tdvae_eval.py`.
+`configs/tdvae.py`; predictions and rollouts: `methods/tdvae_predict.py`;
+evaluation: `methods/tdvae_eval.py`.
 
 Phases:
 
