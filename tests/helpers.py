@@ -123,3 +123,24 @@ def image_spec(image_shape, num_classes: int = 10):
   return Spec({"train": {"image": Feature(tuple(image_shape), "float32"),
                          "label": Feature((), "int32")}},
               {"num_classes": num_classes}, "images")
+
+
+def assert_resumes_exactly(config, tmp_path, stop_after: int):
+  """Runs `config` once uninterrupted and once stopped after `stop_after`
+  steps then resumed, and checks that both end with the same parameters,
+  optimiser state and results (timings aside). Returns `(results, workdir
+  of the uninterrupted run)`."""
+  import chex  # pylint: disable=g-import-not-at-top
+  import pytest  # pylint: disable=g-import-not-at-top
+  from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
+  whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
+  results = run(config, whole)
+  with pytest.raises(loop.Interrupted):
+    run(config, parts, stop_after=stop_after)
+  resumed = run(config, parts)
+  a, b = load_state(config, whole), load_state(config, parts)
+  chex.assert_trees_all_equal(a.params, b.params)
+  chex.assert_trees_all_equal(a.opt_state, b.opt_state)
+  timing = lambda r: {k: v for k, v in r.items() if "seconds" not in k}
+  assert timing(resumed) == timing(results)
+  return results, whole

@@ -135,7 +135,8 @@ EXTRAS = {
         "mse_tdvae_d1", "ll_tdvae_d10", "mse_kalman_d1", "ll_kalman_d10",
         "mse_lstm_d10", "mse_copy_d1", "mse_ratio_to_kalman",
         "ll_gap_to_kalman", "rollout_mse_tdvae_s1",
-        "rollout_mse_tdvae_jumpy_s20", "loss", "loss_kl"}),
+        "rollout_mse_tdvae_jumpy_s20", "loss", "loss_kl", "filter_mse_tdvae",
+        "filter_mse_kalman", "filter_mse_observation"}),
     "tdvae_moving_digits": (set(), {
         "mse_tdvae_d4", "ll_lstm_d1", "rollout_mse_tdvae_s10",
         "rollout_mse_lstm_s4", "rollout_identity", "rollout_direction",

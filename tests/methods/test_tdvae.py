@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests.helpers import build, first_batches, load_config, load_state, \
-    pmap_and_jit_states, run
+from tests.helpers import assert_resumes_exactly, build, first_batches, \
+    load_config, pmap_and_jit_states, run
 from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.methods import tdvae as method_lib
@@ -115,17 +115,7 @@ def test_resumes_exactly_and_scores_aligned_predictions(tmp_path):
   config = _tiny()
   config.train.update(num_steps=6, checkpoint_every=2)
   config.tdvae.update(eval_sequences=32, eval_samples=2)
-  whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
-  results = run(config, whole)
-  from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
-  with pytest.raises(loop.Interrupted):
-    run(config, parts, stop_after=5)
-  resumed = run(config, parts)
-  a, b = load_state(config, whole), load_state(config, parts)
-  chex.assert_trees_all_equal(a.params, b.params)
-  chex.assert_trees_all_equal(a.opt_state, b.opt_state)
-  timing = lambda r: {k: v for k, v in r.items() if "seconds" not in k}
-  assert timing(resumed) == timing(results)
+  results, whole = assert_resumes_exactly(config, tmp_path, stop_after=5)
 
   # The copy baseline and the Kalman filter, recomputed directly.
   _, data = build(config)

@@ -51,8 +51,10 @@ from unsup_jax.viz import report as viz_report
 COPY_CLIPS = (1e-3, 1e-2, 3e-2, 0.1, 0.2, 0.3)
 # Training sequences the copy baseline is fitted on.
 COPY_FIT_SEQUENCES = 500
-# Samples of the belief in the belief figure.
+# Samples of the belief in the belief figure, and per belief in the
+# filtering error.
 BELIEF_SAMPLES = 200
+FILTER_SAMPLES = 32
 _ROW_BATCH = 256
 
 
@@ -119,6 +121,8 @@ class Evaluator:
     if self.ssm is not None and frames.shape[-1] == 1:
       outputs["belief"] = self.belief_track(params, b[0], frames[0], test,
                                             keys[3])
+      if "states" in test:
+        metrics.update(self.filter_metrics(params, b, frames, test, keys[4]))
     outputs["exports"] = {"predictions.npz": {
         **{f"{k}_{m}": np.asarray(v) for m, d in per_jump.items()
            for k, v in d.items()},
@@ -265,6 +269,27 @@ class Evaluator:
         frames.shape[0], self.length, -1)), now=now, horizon=horizon)
     return {"mean": np.asarray(mean), "std": np.asarray(std)}
 
+  def filter_metrics(self, params, b, frames, test, key) -> dict:
+    """How well the belief b_t knows the true first observed quantity (the
+    position) at t: mean squared error of its decoded mean (over
+    `FILTER_SAMPLES` states), beside the Kalman filter's and the raw
+    observation's, over t >= eval_from."""
+    n, ts = frames.shape[0], np.arange(self.t.eval_from, self.length)
+    rows = b[:, ts].reshape(-1, b.shape[-1])
+    draws = map_batches(lambda k, bb: belief_means(
+        k, params, bb, model=self.model, samples=FILTER_SAMPLES), rows,
+                        batch_size=_ROW_BATCH, key=key)
+    h = np.asarray(self.ssm.observation)[0]
+    truth = (np.asarray(test["states"][:n]) @ h)[:, ts]
+    filt = jax.jit(jax.vmap(functools.partial(kalman.kalman_filter,
+                                              self.ssm)))(jnp.asarray(frames))
+    kalman_mean = (np.asarray(filt.mean) @ h)[:, ts]
+    model_mean = draws[..., 0].mean(1).reshape(n, len(ts))
+    mse = lambda a: float(np.mean(np.square(a - truth)))
+    return {"filter_mse_tdvae": mse(model_mean),
+            "filter_mse_kalman": mse(kalman_mean),
+            "filter_mse_observation": mse(frames[:, ts, 0])}
+
   def belief_track(self, params, b, frames, test, key) -> dict:
     """The belief's decoded observation at every t of one test sequence
     (mean and 5-95% band of `BELIEF_SAMPLES` states), beside the Kalman
@@ -366,6 +391,12 @@ def notes(results: dict, max_jump: int, horizon: int, observe: int) -> list:
                 f"the Kalman filter's (mean over jumps); its log-likelihood "
                 f"is {get('ll_gap_to_kalman'):.3f} nats per observation "
                 "below the optimum.")
+  if get("filter_mse_tdvae") is not None:
+    out[-1] += (f"\n\nFiltering (what b_t knows of the position at t, mean "
+                f"squared error against the true position): TD-VAE's decoded "
+                f"belief {get('filter_mse_tdvae'):.4g}, the Kalman filter "
+                f"{get('filter_mse_kalman'):.4g}, the observation itself "
+                f"{get('filter_mse_observation'):.4g}.")
   steps = horizon_steps(horizon, max_jump)
   models = [m for m in ("tdvae", "tdvae_jumpy", "lstm", "copy")
             if any(get(f"rollout_mse_{m}_s{s}") is not None for s in steps)]
