@@ -65,7 +65,8 @@ _SLOW_FIRST = ("tests/test_experiments.py", "tests/training/test_faults.py",
                "tests/methods/test_vqvae.py", "tests/training/test_distributed.py",
                "tests/training/test_resume.py", "tests/test_api.py",
                "tests/nn/test_pixelcnn.py", "tests/methods/test_gan.py",
-               "tests/methods/test_anomaly.py", "tests/training/test_parallel.py")
+               "tests/methods/test_anomaly.py", "tests/training/test_parallel.py",
+               "tests/methods/test_tdvae.py")
 
 
 def _group(nodeid: str) -> str | None:

@@ -113,7 +113,7 @@ def test_warmup_weighs_the_latent_terms():
 
 def test_resumes_exactly_and_scores_aligned_predictions(tmp_path):
   config = _tiny()
-  config.train.update(num_steps=6, checkpoint_every=2)
+  config.train.update(num_steps=6, checkpoint_every=2, eval_every=0)
   config.tdvae.update(eval_sequences=32, eval_samples=2)
   results, whole = assert_resumes_exactly(config, tmp_path, stop_after=5)
 
@@ -179,6 +179,8 @@ def test_the_tfds_moving_mnist_path_trains_and_reports(tmp_path):
   config = load_config("tdvae_moving_digits")
   config.train.parallel = "jit"
   config.data.update(name="tfds:moving_mnist", num_train=0, num_test=0)
+  config.train.eval_every = 0
+  config.tdvae.update(eval_sequences=4, rollouts_shown=1)
   with tfds.testing.mock_data(num_examples=40):
     results = run(config, str(tmp_path))
   assert np.isfinite(results["test_mse_tdvae_d1"])
