@@ -96,7 +96,7 @@ def main(argv: list[str]) -> None:
   try:
     distributed.initialize(f['coordinator_address'].value,
                            f['num_processes'].value, f['process_id'].value)
-    data = streams.load(config)
+    data = streams.load(config, workdir)
     method = registry.build(config, data.spec(), workdir)
     results = run.run(config, method, data, workdir,
                       progress=f['progress'].value)

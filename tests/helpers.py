@@ -55,7 +55,7 @@ def build(config, workdir=None):
   """(method, data) of a config, as `launch.py` resolves them."""
   from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
   from unsup_jax.methods import registry  # pylint: disable=g-import-not-at-top
-  data = streams.load(config)
+  data = streams.load(config, workdir)
   return registry.build(config, data.spec(), workdir), data
 
 

@@ -79,6 +79,8 @@ EXPECTED_FIGURES = {
     "factor_vae": {"reconstructions", "interpolations", "latent_space",
                    "prior_samples", "traversals"},
     "tdvae": {"rollouts", "prediction_error", "rollout_error"},
+    "word2vec": {"word_map_pca", "word_map_tsne", "similarity_wordsim353",
+                 "similarity_simlex999"},
 }
 # What particular experiments add: (figures, test_ results).
 EXTRAS = {
@@ -143,6 +145,10 @@ EXTRAS = {
         "rollout_identity_jumpy", "true_identity", "true_direction"}),
     "tdvae_bouncing_balls": (set(), {"mse_tdvae_d4", "ll_copy_d1",
                                      "rollout_mse_copy_s10"}),
+    **{name: (set(), {"wordsim353_spearman", "simlex999_spearman",
+                      "wordsim353_oov_percent", "analogy_accuracy",
+                      "analogy_oov_percent", "epochs", "vocab_size"})
+       for name in ("word2vec_enwiki", "word2vec_lee")},
 }
 
 

@@ -34,17 +34,19 @@ def get_config(experiment: str,
   return config
 
 
-def load_data(config: ml_collections.ConfigDict) -> streams.Data:
+def load_data(config: ml_collections.ConfigDict,
+              workdir: str | None = None) -> streams.Data:
   """The run's data (`data.streams.Data`): streams, transforms, `.view`
-  (every split as evaluated) and `.spec()`."""
-  return streams.load(config)
+  (every split as evaluated) and `.spec()` (text data is kept in
+  `workdir`)."""
+  return streams.load(config, workdir)
 
 
 def build_method(config: ml_collections.ConfigDict, data=None, *,
                  workdir: str | None = None):
   """The method `config.method` names, built for `data` (a `Data`, a
   `Spec`, or None to load the config's data)."""
-  data = load_data(config) if data is None else data
+  data = load_data(config, workdir) if data is None else data
   spec = data.spec() if hasattr(data, "spec") and callable(data.spec) else data
   return registry.build(config, spec, workdir)
 
@@ -53,7 +55,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
         progress: bool = True) -> dict:
   """Trains (or resumes), evaluates and reports, as `launch.py` does."""
   configs.validate(config)
-  data = load_data(config)
+  data = load_data(config, workdir)
   return run_lib.run(config, build_method(config, data, workdir=workdir),
                      data, workdir, progress=progress)
 
@@ -62,7 +64,7 @@ def load_state(config: ml_collections.ConfigDict, workdir: str) -> Any:
   """The latest checkpointed state of the run in `workdir` (a study's:
   `{sub-run: state}`)."""
   configs.validate(config)
-  data = load_data(config)
+  data = load_data(config, workdir)
   return run_lib.load_state(config, build_method(config, data,
                                                  workdir=workdir),
                             data, workdir)
@@ -73,7 +75,7 @@ def evaluate(config: ml_collections.ConfigDict, state, *,
              key: jax.Array | None = None) -> tuple[dict, dict]:
   """`(metrics, outputs)` of the method's evaluation of `state` on the
   config's test split (outputs: the arrays its figures plot)."""
-  data = load_data(config)
+  data = load_data(config, workdir)
   method = build_method(config, data, workdir=workdir)
   key = jax.random.key(config.seed) if key is None else key
   return method.evaluate(state, data.view, key, full=full)

@@ -203,10 +203,10 @@ def _quiet(logger_name: str):
     logger.setLevel(level)
 
 
-def _load_tfds(name: str, data_dir: str | None, num_train: int | None = None,
-               num_test: int | None = None) -> Dataset:
-  """Loads `tfds:NAME`, downloading only if not already prepared (the
-  factor sets read only `num_train` + `num_test` examples)."""
+def prepared_builder(name: str, data_dir: str | None):
+  """The TFDS builder of `tfds:NAME`, prepared (downloaded only when not
+  already in `data_dir`; without a network a one-line UserError within
+  seconds). Returns `(builder, NAME)`."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   tfds_name = name[len(_TFDS_PREFIX):]
   try:
@@ -231,6 +231,14 @@ def _load_tfds(name: str, data_dir: str | None, num_train: int | None = None,
       raise _unavailable(name, f"download failed: {_short(e)}")
     finally:
       socket.setdefaulttimeout(previous)
+  return builder, tfds_name
+
+
+def _load_tfds(name: str, data_dir: str | None, num_train: int | None = None,
+               num_test: int | None = None) -> Dataset:
+  """Loads `tfds:NAME`, downloading only if not already prepared (the
+  factor sets read only `num_train` + `num_test` examples)."""
+  builder, tfds_name = prepared_builder(name, data_dir)
   if tfds_name.split("/")[0].split(":")[0] in factors.TFDS_FACTORS:
     return factors.load_tfds(builder, tfds_name, num_train, num_test,
                              _TFDS_CHUNK)

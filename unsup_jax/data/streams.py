@@ -201,6 +201,12 @@ def load_dataset(config: ml_collections.ConfigDict) -> Dataset:
                       num_test=d.num_test or None)
 
 
-def load(config: ml_collections.ConfigDict) -> Data:
-  """The run's Data: `config.data`'s dataset, streams and transforms."""
+def load(config: ml_collections.ConfigDict, workdir: str | None = None):
+  """The run's Data: `config.data`'s dataset, streams and transforms; for a
+  method that trains on skip-gram pairs (its config has a `skipgram`
+  section) the `data.skipgram.SkipGramData` of its text, whose encoded
+  corpus is kept in `workdir`."""
+  if "skipgram" in config:
+    from unsup_jax.data import skipgram  # pylint: disable=g-import-not-at-top
+    return skipgram.load(config, workdir)
   return prepare(load_dataset(config), config)

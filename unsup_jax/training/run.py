@@ -137,11 +137,14 @@ def _run(config, method, data, workdir, stop_after, progress) -> dict:
 def write_outputs(config, workdir: str, method, outputs: dict,
                   results: dict) -> None:
   """results.json, the arrays of `outputs["exports"]` (`{file name:
-  {array name: array}}`, each an .npz in the workdir), every figure and
-  report.md."""
+  {array name: array}}`, each an .npz in the workdir), the text files of
+  `outputs["texts"]` (`{path relative to the workdir: text}`, e.g. the
+  embedding projector's TSV files), every figure and report.md."""
   figdir = os.path.join(workdir, "figures")
   for name, arrays in (outputs.get("exports") or {}).items():
     viz_report.write_arrays(os.path.join(workdir, name), arrays)
+  for name, text in (outputs.get("texts") or {}).items():
+    viz_report.write_text(os.path.join(workdir, name), text)
   figs = dict(method.figures(outputs, figdir))
   records = outputs.get("history")
   if isinstance(records, list) and records:

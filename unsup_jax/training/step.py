@@ -86,7 +86,25 @@ def apply_gradients(state: TrainState, grads: Any, metrics: dict,
   def update():
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     return optax.apply_updates(state.params, updates), opt_state, new_extra
+  return apply_update(state, finite, update, metrics, advance=advance)
 
+
+def apply_update(state: TrainState, finite: jax.Array, update, metrics: dict,
+                 *, advance: bool = True) -> tuple[TrainState, dict]:
+  """Commits one update if `finite`, else skips it and counts it.
+
+  Args:
+    state: the state before the step.
+    finite: scalar bool, whether the loss and the update are finite.
+    update: `() -> (params, opt_state, extra)`, the updated state parts
+      (run only when `finite`): `apply_gradients`' optimiser step, or a
+      method's own update (word2vec's sparse rows).
+    metrics: the step's metrics (already reduced across devices).
+    advance: increment the step.
+
+  Returns:
+    (new state, metrics with `nonfinite_total`).
+  """
   def skip():
     return state.params, state.opt_state, state.extra
 

@@ -49,6 +49,12 @@ def write_arrays(path, arrays):
   return path
 
 
+def write_text(path, text):
+  """Writes `text` to `path` atomically (parents created); returns the
+  path."""
+  return _atomic_write(os.fspath(path), text)
+
+
 def _scalar(name, value):
   """Returns `value` as a Python int or float (None stays None).
 

@@ -1,0 +1,116 @@
+r"""Files for TensorFlow's Embedding Projector and TensorBoard's projector.
+
+The Embedding Projector (Smilkov et al. 2016, "Embedding Projector:
+interactive visualization and interpretation of embeddings", NIPS workshop
+on interpretable machine learning) shows vectors in 2-D/3-D by PCA, t-SNE
+or UMAP, with nearest neighbours by cosine. It reads
+
+- `vectors.tsv`: one row per point, its D values separated by tabs;
+- `metadata.tsv`: one row per point; with more than one column the first
+  row is a header (here `word\tfrequency`);
+
+loaded by hand on projector.tensorflow.org ("Load"), or listed in a
+`projector_config.pbtxt` (text format of TensorBoard's `ProjectorConfig`
+proto: `embeddings { tensor_name tensor_path metadata_path }`, paths
+relative to the config's directory) in a TensorBoard log directory, where
+the projector plugin finds them.
+
+Values are written with 9 significant digits, which read back to the same
+float32 exactly. The format has no quoting, so a backslash, tab, newline or
+carriage return inside a word is written as `\\`, `\t`, `\n` or `\r`
+(and shown so in the projector); `read_metadata_tsv` undoes it.
+"""
+
+import re
+
+import numpy as np
+
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
+_HEADER = "word\tfrequency"
+
+
+def _escape(word: str) -> str:
+  return re.sub(r"[\\\t\n\r]", lambda m: _ESCAPES[m.group()], word)
+
+
+def _unescape(field: str) -> str:
+  return re.sub(r"\\(.)", lambda m: _UNESCAPES.get(m.group(1), m.group()),
+                field)
+
+
+def vectors_tsv(vectors) -> str:
+  """`[V, D]` vectors as TSV text: one row per word, each ending in "\\n"."""
+  vectors = np.asarray(vectors, dtype=np.float32)
+  if vectors.ndim != 2:
+    raise ValueError(f"vectors must be [V, D], got shape {vectors.shape}")
+  if not np.all(np.isfinite(vectors)):
+    raise ValueError("vectors contain NaN or infinite values")
+  row = "\t".join(["%.9g"] * vectors.shape[1]) + "\n"
+  return "".join(row % tuple(v) for v in vectors.tolist())
+
+
+def read_vectors_tsv(text: str) -> np.ndarray:
+  """The `[V, D]` float32 array of a `vectors_tsv` text."""
+  lines = text.split("\n")
+  if lines and not lines[-1]:
+    lines.pop()
+  rows = [line.split("\t") for line in lines]
+  widths = {len(r) for r in rows}
+  if len(widths) > 1:
+    raise ValueError(f"vectors TSV rows have different lengths {widths}")
+  if not rows:
+    return np.zeros((0, 0), np.float32)
+  return np.asarray(rows, dtype=np.float64).astype(np.float32)
+
+
+def metadata_tsv(words, counts) -> str:
+  """A `word`, `frequency` header row, then each (escaped) word and count."""
+  words = list(words)
+  counts = np.asarray(counts).reshape(-1)
+  if len(words) != len(counts):
+    raise ValueError(f"{len(words)} words but {len(counts)} counts")
+  rows = [_HEADER] + [f"{_escape(str(w))}\t{int(c)}"
+                      for w, c in zip(words, counts)]
+  return "\n".join(rows) + "\n"
+
+
+def read_metadata_tsv(text: str):
+  """`(words, counts [V] int64)` of a `metadata_tsv` text."""
+  lines = text.split("\n")
+  if lines and not lines[-1]:
+    lines.pop()
+  if not lines or lines[0] != _HEADER:
+    raise ValueError(f"metadata TSV must start with the header {_HEADER!r}")
+  words, counts = [], []
+  for line in lines[1:]:
+    word, count = line.split("\t")
+    words.append(_unescape(word))
+    counts.append(int(count))
+  return words, np.asarray(counts, dtype=np.int64)
+
+
+def _quote(text: str) -> str:
+  """A protobuf text-format string literal."""
+  text = text.replace("\\", "\\\\").replace('"', '\\"')
+  return '"' + text.replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+def projector_config(tensor_name: str = "word2vec",
+                     vectors: str = "vectors.tsv",
+                     metadata: str = "metadata.tsv") -> str:
+  """`projector_config.pbtxt` naming one embedding and its two TSV files.
+
+  Args:
+    tensor_name: the name the projector lists the embedding under.
+    vectors: path of the vectors TSV, relative to the config's directory.
+    metadata: path of the metadata TSV, likewise.
+
+  Returns:
+    The text of the config, to write next to the files in the log directory.
+  """
+  return ("embeddings {\n"
+          f"  tensor_name: {_quote(tensor_name)}\n"
+          f"  tensor_path: {_quote(vectors)}\n"
+          f"  metadata_path: {_quote(metadata)}\n"
+          "}\n")
