@@ -32,6 +32,7 @@ encoded once and kept in `workdir/text/` (`data/text.py`).
 import concurrent.futures
 import dataclasses
 import json
+import os
 from typing import Mapping
 
 import numpy as np
@@ -258,6 +259,22 @@ class SkipGramData:
     return Spec({"train": features}, dict(self.view.meta), self.corpus.name)
 
 
+def _cache_key(name: str, settings: dict) -> str | None:
+  """The in-process cache key of a corpus: its settings, and for a text
+  file its size and modification time (an edited file is read again);
+  None for a TFDS set (not cached: a mocked set must not stand in for the
+  real one)."""
+  if name.startswith("tfds:"):
+    return None
+  extra = {}
+  if name.startswith(text_sources.TEXT_PREFIX):
+    path = os.path.expanduser(name[len(text_sources.TEXT_PREFIX):])
+    if os.path.exists(path):
+      st = os.stat(path)
+      extra = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+  return json.dumps(dict(settings, **extra), sort_keys=True)
+
+
 def load_corpus(config, workdir: str | None = None) -> text.Corpus:
   """`config.data.name`'s corpus over its vocabulary (`config.text`),
   built once per process and kept in `workdir/text/`."""
@@ -265,7 +282,7 @@ def load_corpus(config, workdir: str | None = None) -> text.Corpus:
   settings = dict(source=config.data.name, tokenizer=text.TOKENIZER_VERSION,
                   min_count=t.min_count, max_vocab=t.max_vocab,
                   max_sentence=t.max_sentence)
-  key = json.dumps(settings, sort_keys=True)
+  key = _cache_key(config.data.name, settings)
   folder = None if workdir is None else f"{workdir}/text"
   corpus = text.load(folder, settings) if folder else None
   saved = corpus is not None
@@ -278,7 +295,8 @@ def load_corpus(config, workdir: str | None = None) -> text.Corpus:
                                   max_size=t.max_vocab)
     corpus = text.encode(config.data.name, sentences, vocab,
                          max_sentence=t.max_sentence)
-  _CACHE[key] = corpus
+  if key is not None and not saved:    # what was built from the source
+    _CACHE[key] = corpus
   if folder and not saved:
     text.save(corpus, folder, settings)
   return corpus
