@@ -108,7 +108,8 @@ def main(argv: list[str]) -> None:
   except (loop.Diverged, run.NonFiniteResults) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
-  summary = ", ".join(f"{k}={v:.4g}" for k, v in sorted(results.items())
+  summary = ", ".join(f"{k}={'null' if v is None else format(v, '.4g')}"
+                      for k, v in sorted(results.items())
                       if k.startswith("test_"))
   print(summary)
   print(f"report: {os.path.join(workdir, 'report.md')}")

@@ -164,16 +164,19 @@ def word_similarity(words, vectors, pairs_path, *, restrict_vocab=300_000,
   Returns:
     `{"spearman", "pearson", "oov_ratio" (percent of pairs with an unknown
     word), "pairs_used", "pairs_total", "model_scores" [P], "human_scores"
-    [P]}`, the last two the cosines and human scores of the P pairs used.
+    [P]}`, the last two the cosines and human scores of the P pairs used;
+    the correlations are None when fewer than 3 pairs are in the
+    vocabulary (a small corpus), where they are not defined.
   """
   model, human, oov = pair_scores(words, vectors, pairs_path,
                                   restrict_vocab=restrict_vocab,
                                   case_insensitive=case_insensitive)
-  if not len(model):
-    raise UserError(f"no word pair of {pairs_path} has both words among the "
-                    f"first {restrict_vocab} words of the vocabulary "
-                    f"({oov} out-of-vocabulary pairs)")
   total = len(model) + oov
+  if len(model) < 3:
+    return {"spearman": None, "pearson": None,
+            "oov_ratio": oov / total * 100 if total else 100.0,
+            "pairs_used": len(model), "pairs_total": total,
+            "model_scores": model, "human_scores": human}
   return {"spearman": float(stats.spearmanr(human, model).statistic),
           "pearson": float(stats.pearsonr(human, model).statistic),
           "oov_ratio": oov / total * 100,

@@ -29,6 +29,7 @@ from unsup_jax.viz import word2vec as viz_w2v
 SIMILARITY_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 ANALOGIES = "questions-words.txt"
 NEIGHBOURS = 8
+TSNE_MIN_WORDS = 10
 
 
 class Evaluator:
@@ -56,8 +57,8 @@ class Evaluator:
       s = scored[name] = self.similarity(vectors, name)
       metrics.update({f"{name}_spearman": s["spearman"],
                       f"{name}_oov_percent": s["oov_ratio"]})
-    if not full:
-      return metrics, {}
+    if not full:   # the training log takes numbers only
+      return {k: v for k, v in metrics.items() if v is not None}, {}
     a = wv.word_analogies(self.words, vectors, wv.gensim_test_file(ANALOGIES),
                           restrict_vocab=self.w.analogy_vocab)
     metrics.update(analogy_accuracy=a["accuracy"],
@@ -75,15 +76,17 @@ class Evaluator:
     outputs = {
         "map_words": self.words[:top], "map_counts": self.counts[:top],
         "map_pca": wv.map_coordinates(vectors[:top], method="pca"),
-        "map_tsne": wv.map_coordinates(vectors[:top], method="tsne",
-                                       seed=self.config.seed),
         "similarity": {n: (s["model_scores"], s["human_scores"],
-                           s["spearman"]) for n, s in scored.items()},
+                           s["spearman"]) for n, s in scored.items()
+                       if s["spearman"] is not None},
         "texts": self.projector_files(vectors),
         "exports": {"vectors.npz": {
             "words": np.asarray(self.words), "counts": self.counts,
             "input": vectors,
             "output": np.asarray(state.params["output"], np.float32)}}}
+    if top >= TSNE_MIN_WORDS:
+      outputs["map_tsne"] = wv.map_coordinates(vectors[:top], method="tsne",
+                                               seed=self.config.seed)
     return metrics, outputs
 
   def projector_files(self, vectors) -> dict:
@@ -100,7 +103,7 @@ class Evaluator:
     figs = {}
     if "map_pca" in outputs:
       n = len(outputs["map_words"])
-      for method in ("pca", "tsne"):
+      for method in [m for m in ("pca", "tsne") if f"map_{m}" in outputs]:
         figs[f"word_map_{method}"] = viz_w2v.word_map(
             outputs[f"map_{method}"], outputs["map_words"],
             outputs["map_counts"], path(f"word_map_{method}"),
