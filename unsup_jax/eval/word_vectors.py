@@ -42,11 +42,11 @@ Maaten & Hinton 2008, "Visualizing data using t-SNE", JMLR 9) through
 scikit-learn.
 """
 
-import os
 
 import numpy as np
 from scipy import stats
 
+from unsup_jax.data import text_sources
 from unsup_jax.errors import UserError
 
 _CHUNK_ELEMENTS = 1 << 25  # Scores held at once (128 MB of float32).
@@ -69,16 +69,10 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 def gensim_test_file(name: str) -> str:
   """Path of an evaluation set shipped in the gensim wheel (`TEST_FILES`)."""
-  try:
-    from gensim.test.utils import datapath  # pylint: disable=g-import-not-at-top
-  except ImportError as e:
-    raise UserError(f"the evaluation set {name} ships with gensim, which is "
-                    f"not installed ({e}): pip install gensim") from e
-  path = datapath(name)
-  if not os.path.isfile(path):
+  if name not in TEST_FILES:
     raise UserError(f"gensim has no test file {name!r}; its evaluation sets "
                     f"are {', '.join(TEST_FILES)}")
-  return path
+  return text_sources.gensim_file(name)
 
 
 def _known(words, restrict_vocab, case_insensitive):
