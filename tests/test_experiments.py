@@ -81,6 +81,7 @@ EXPECTED_FIGURES = {
     "tdvae": {"rollouts", "prediction_error", "rollout_error"},
     "word2vec": {"word_map_pca", "word_map_tsne", "similarity_wordsim353",
                  "similarity_simlex999"},
+    "sentence_vae": set(),   # the VAE's in EXTRAS; the LM has the engine's
 }
 # What particular experiments add: (figures, test_ results).
 EXTRAS = {
@@ -149,6 +150,11 @@ EXTRAS = {
                       "wordsim353_oov_percent", "analogy_accuracy",
                       "analogy_oov_percent", "epochs", "vocab_size"})
        for name in ("word2vec_enwiki", "word2vec_lee")},
+    **{name: ({"kl_annealing", "collapse_diagnostics", "kl_per_unit"},
+              {"nll", "ppl", "nll_elbo", "ppl_elbo", "loss_kl",
+               "active_units", "mutual_info", "iwae_samples"})
+       for name in ("sentence_vae_enwiki", "sentence_vae_no_annealing")},
+    "lstm_lm_enwiki": (set(), {"nll", "ppl", "words_per_sentence"}),
 }
 
 
@@ -187,6 +193,11 @@ def test_smoke_variant_writes_report(name, tmp_path):
     assert written["test_iwae_samples"] == config.vae.iwae_samples
     # The importance-weighted bound is at least as tight as the ELBO.
     assert -written["test_nll"] >= written["test_elbo"] - 1.0
+  if config.method == "sentence_vae":   # the decoded sentences, as text
+    files = ["samples.txt"] + (["reconstructions.txt", "homotopies.txt"]
+                               if config.svae.model == "vae" else [])
+    for f in files:
+      assert os.path.getsize(os.path.join(workdir, f)) > 0, f
 
   report = open(os.path.join(workdir, "report.md")).read()
   links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)

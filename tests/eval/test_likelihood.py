@@ -200,3 +200,22 @@ class TestActiveUnits:
     assert 0 < expected < 32
     assert int(likelihood.active_units(means, threshold=threshold)) == (
         expected)
+
+
+def test_mutual_information_is_zero_without_and_log_n_with_distinct_codes():
+  n, d = 256, 3
+  key = jax.random.key(0)
+  same = jnp.zeros((n, d))
+  mi_none = float(likelihood.mutual_information(key, same, same))
+  # Monte Carlo error only: log q(z|x) has standard deviation sqrt(d / 2).
+  mc = 4 * math.sqrt(d / 2 / n)
+  assert abs(mi_none) < mc
+  means = jax.random.normal(jax.random.key(1), (n, d)) * 50.0
+  tight = jnp.full((n, d), -10.0)                   # std 0.0067
+  mi_all = float(likelihood.mutual_information(key, means, tight))
+  assert mi_all == pytest.approx(math.log(n), abs=mc)
+  # In between it is inside (0, log N) and grows with the spread of means.
+  mis = [float(likelihood.mutual_information(key, means * s / 50.0,
+                                             jnp.zeros((n, d))))
+         for s in (0.3, 1.0, 3.0)]
+  assert 0 < mis[0] < mis[1] < mis[2] < math.log(n)

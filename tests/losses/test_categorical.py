@@ -54,3 +54,26 @@ def test_gradient_is_softmax_minus_onehot():
 def test_shape_mismatch_raises():
   with pytest.raises(ValueError, match="shape"):
     categorical_nll(jnp.zeros((2, 3, 4)), jnp.zeros((2, 4), jnp.int32))
+
+
+def test_sequence_log_likelihood_sums_the_targets_and_ignores_padding():
+  from unsup_jax.losses.categorical import sequence_log_likelihood
+  rng = np.random.default_rng(0)
+  logits = rng.normal(size=(3, 5, 7)).astype(np.float32)
+  targets = rng.integers(0, 7, size=(3, 5))
+  mask = np.array([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 0, 0, 0, 0]])
+  log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+  want = [sum(log_p[b, t, targets[b, t]] for t in range(5) if mask[b, t])
+          for b in range(3)]
+  got = sequence_log_likelihood(logits, targets, mask)
+  chex.assert_shape(got, (3,))
+  np.testing.assert_allclose(got, want, rtol=1e-5)
+  # Anything at a padded position, logits or target, changes nothing.
+  noisy = logits.copy()
+  noisy[mask == 0] = 1e3 * rng.normal(size=noisy[mask == 0].shape)
+  other = np.where(mask == 1, targets, (targets + 3) % 7)
+  np.testing.assert_allclose(sequence_log_likelihood(noisy, other, mask),
+                             want, rtol=1e-5)
+  grad = jax.grad(lambda l: jnp.sum(sequence_log_likelihood(
+      l, targets, mask)))(jnp.asarray(logits))
+  np.testing.assert_array_equal(np.asarray(grad)[mask == 0], 0.0)

@@ -108,3 +108,26 @@ def test_per_example_keys_make_splits_agree():
 def test_unknown_kind_raises():
   with pytest.raises(ValueError, match="unknown corruption"):
     corruption.corrupt(jax.random.key(0), _images(), kind="blur", level=1.0)
+
+
+def test_word_dropout_keeps_markers_and_drops_words_at_the_rate():
+  rng = np.random.default_rng(0)
+  n, length, rate, unk = 400, 30, 0.3, 3
+  tokens = rng.integers(4, 50, size=(n, length)).astype(np.int32)
+  tokens[:, 0] = 1                       # start marker
+  ends = rng.integers(5, length, size=n)
+  rows = np.arange(n)
+  tokens[rows, ends] = 2                 # end marker, then padding
+  tokens[np.arange(length)[None, :] > ends[:, None]] = 0
+  out = np.asarray(corruption.word_dropout(
+      jax.random.key(1), tokens, rate=rate, unk=unk, keep_below=4))
+  assert out.dtype == tokens.dtype and out.shape == tokens.shape
+  words = tokens >= 4
+  np.testing.assert_array_equal(out[~words], tokens[~words])  # markers, pad
+  changed = out != tokens
+  assert np.all(out[changed] == unk)
+  dropped = changed[words].mean()
+  se = math.sqrt(rate * (1 - rate) / words.sum())
+  assert abs(dropped - rate) < 5 * se
+  np.testing.assert_array_equal(corruption.word_dropout(
+      jax.random.key(1), tokens, rate=0.0, unk=unk, keep_below=4), tokens)

@@ -30,7 +30,8 @@ METHODS = ("vae", "autoencoder", "pca", "inpainting", "semantic_hashing",
            "vqvae", "gan", "anomaly", "ae_vs_pca", "gan_ablation",
            "gan_inpainting", "aae", "aae_study", "factor_vae", "weak_vae",
            "disentanglement_study", "dec", "vade", "clustering_study",
-           "semi_supervised", "label_budget_study", "tdvae", "word2vec")
+           "semi_supervised", "label_budget_study", "tdvae", "word2vec",
+           "sentence_vae")
 
 __all__ = ["METHODS", "base", "base_config", "module", "schema", "validate",
            "variant"]

@@ -10,12 +10,22 @@ from unsup_jax.errors import UserError
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 OBJECTIVES = ("elbo", "tcvae", "dip_vae_i", "dip_vae_ii")
+# The schedules of `ops/schedules.kl_weight` (configs do not import JAX).
+KL_SCHEDULES = ("linear", "logistic", "cyclical")
 
 FIELDS = dict(
     networks.fields(),
     likelihood=Choice("bernoulli", LIKELIHOODS),
     beta=Float(1.0, min=0.0, doc="KL weight (beta-VAE)"),
-    kl_warmup_steps=Int(0, min=0, doc="linear KL warm-up from 0 to beta"),
+    kl_warmup_steps=Int(0, min=0, doc="length of the KL weight's schedule "
+                        "from 0 to beta (0: beta from the start)"),
+    kl_schedule=Choice("linear", KL_SCHEDULES, doc="the KL "
+                       "weight's rise: linear, logistic (Bowman et al.) or "
+                       "cyclical (Fu et al.; kl_warmup_steps is the period)"),
+    kl_ramp_fraction=Float(0.5, above=0.0, max=1.0, doc="cyclical: the "
+                           "rising part of each period"),
+    free_bits=Float(0.0, min=0.0, doc="> 0: each unit's batch-mean KL "
+                    "counts at least this many nats (Kingma et al. 2016)"),
     capacity_max=Float(0.0, min=0.0,
                        doc="> 0: the capacity objective gamma |KL - C|"),
     capacity_steps=Int(0, min=0, doc="steps to raise C to capacity_max"),
@@ -60,6 +70,10 @@ def config():
 
 def check(c) -> None:
   v = c.vae
+  if v.free_bits > 0 and (v.objective != "elbo" or v.capacity_max > 0):
+    raise UserError("config.vae.free_bits applies to the plain ELBO's KL; "
+                    "it cannot be combined with the capacity objective or "
+                    f"config.vae.objective={v.objective!r}")
   if v.objective != "elbo" and v.capacity_max > 0:
     raise UserError(f"config.vae.capacity_max > 0 (the capacity objective) "
                     f"replaces the KL term; it cannot be combined with "

@@ -31,8 +31,6 @@ encoded once and kept in `workdir/text/` (`data/text.py`).
 
 import concurrent.futures
 import dataclasses
-import json
-import os
 from typing import Mapping
 
 import numpy as np
@@ -259,22 +257,6 @@ class SkipGramData:
     return Spec({"train": features}, dict(self.view.meta), self.corpus.name)
 
 
-def _cache_key(name: str, settings: dict) -> str | None:
-  """The in-process cache key of a corpus: its settings, and for a text
-  file its size and modification time (an edited file is read again);
-  None for a TFDS set (not cached: a mocked set must not stand in for the
-  real one)."""
-  if name.startswith("tfds:"):
-    return None
-  extra = {}
-  if name.startswith(text_sources.TEXT_PREFIX):
-    path = os.path.expanduser(name[len(text_sources.TEXT_PREFIX):])
-    if os.path.exists(path):
-      st = os.stat(path)
-      extra = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-  return json.dumps(dict(settings, **extra), sort_keys=True)
-
-
 def load_corpus(config, workdir: str | None = None) -> text.Corpus:
   """`config.data.name`'s corpus over its vocabulary (`config.text`),
   built once per process and kept in `workdir/text/`."""
@@ -282,7 +264,7 @@ def load_corpus(config, workdir: str | None = None) -> text.Corpus:
   settings = dict(source=config.data.name, tokenizer=text.TOKENIZER_VERSION,
                   min_count=t.min_count, max_vocab=t.max_vocab,
                   max_sentence=t.max_sentence)
-  key = _cache_key(config.data.name, settings)
+  key = text_sources.cache_key(config.data.name, settings)
   folder = None if workdir is None else f"{workdir}/text"
   corpus = text.load(folder, settings) if folder else None
   saved = corpus is not None

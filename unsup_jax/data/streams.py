@@ -205,8 +205,12 @@ def load(config: ml_collections.ConfigDict, workdir: str | None = None):
   """The run's Data: `config.data`'s dataset, streams and transforms; for a
   method that trains on skip-gram pairs (its config has a `skipgram`
   section) the `data.skipgram.SkipGramData` of its text, whose encoded
-  corpus is kept in `workdir`."""
+  corpus is kept in `workdir`; for one that reads sentences (a `sentences`
+  section) the padded sentences of its text (`data/sentences.py`)."""
   if "skipgram" in config:
     from unsup_jax.data import skipgram  # pylint: disable=g-import-not-at-top
     return skipgram.load(config, workdir)
+  if "sentences" in config:
+    from unsup_jax.data import sentences  # pylint: disable=g-import-not-at-top
+    return prepare(sentences.load(config), config)
   return prepare(load_dataset(config), config)

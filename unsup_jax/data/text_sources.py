@@ -21,6 +21,7 @@ Offline corpora that ship with gensim (Rehurek & Sojka 2010) in
 """
 
 import bz2
+import json
 import os
 
 from unsup_jax.data import sources, text
@@ -57,26 +58,26 @@ def gensim_file(filename: str) -> str:
   return path
 
 
-def _wiki_sentences(path: str) -> list[list[str]]:
+def _wiki_documents(path: str) -> list[str]:
   from gensim.corpora import wikicorpus  # pylint: disable=g-import-not-at-top
   out = []
   with bz2.BZ2File(path) as f:
     for _, content, _ in wikicorpus.extract_pages(f, filter_namespaces=("0",)):
-      tokens = text.tokenize(wikicorpus.filter_wiki(content))
-      if len(tokens) >= ARTICLE_MIN_TOKENS:
-        out.append(tokens)
+      plain = wikicorpus.filter_wiki(content)
+      if len(text.tokenize(plain)) >= ARTICLE_MIN_TOKENS:
+        out.append(plain)
   return out
 
 
-def _file_sentences(path: str) -> list[list[str]]:
+def _file_documents(path: str) -> list[str]:
   try:
     with open(path, encoding="utf-8", errors="replace") as f:
-      return [t for t in (text.tokenize(line) for line in f) if t]
+      return [line for line in f if line.strip()]
   except OSError as e:
     raise UserError(f"cannot read text file {path}: {e.strerror or e}") from e
 
 
-def _tfds_sentences(name: str, data_dir: str | None) -> list[list[str]]:
+def _tfds_documents(name: str, data_dir: str | None) -> list[str]:
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   builder, _ = sources.prepared_builder(name, data_dir)
   if "text" not in builder.info.features:
@@ -86,16 +87,30 @@ def _tfds_sentences(name: str, data_dir: str | None) -> list[list[str]]:
   out = []
   for example in tfds.as_numpy(builder.as_dataset(split="train")):
     raw = example["text"]
-    tokens = text.tokenize(raw.decode("utf-8", "replace")
-                           if isinstance(raw, bytes) else str(raw))
-    if tokens:
-      out.append(tokens)
+    out.append(raw.decode("utf-8", "replace") if isinstance(raw, bytes)
+               else str(raw))
   return out
 
 
-def read_sentences(name: str, data_dir: str | None = None
-                   ) -> list[list[str]]:
-  """The tokenised sentences of text source `name`.
+def cache_key(name: str, settings: dict) -> str | None:
+  """The in-process cache key of a corpus: its settings, and for a text
+  file its size and modification time (an edited file is read again);
+  None for a TFDS set (not cached: a mocked set must not stand in for the
+  real one)."""
+  if name.startswith("tfds:"):
+    return None
+  extra = {}
+  if name.startswith(TEXT_PREFIX):
+    path = os.path.expanduser(name[len(TEXT_PREFIX):])
+    if os.path.exists(path):
+      st = os.stat(path)
+      extra = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+  return json.dumps(dict(settings, **extra), sort_keys=True)
+
+
+def read_documents(name: str, data_dir: str | None = None) -> list[str]:
+  """The raw texts of text source `name`: Wikipedia articles as plain text,
+  a file's non-blank lines, a TFDS set's `text` examples.
 
   Raises:
     UserError: an unknown name, a missing file, a TFDS set that is not
@@ -103,14 +118,22 @@ def read_sentences(name: str, data_dir: str | None = None
   """
   if name in GENSIM_CORPORA:
     path = gensim_file(GENSIM_CORPORA[name])
-    return (_wiki_sentences(path) if name == "enwiki"
-            else _file_sentences(path))
+    return (_wiki_documents(path) if name == "enwiki"
+            else _file_documents(path))
   if name.startswith(TEXT_PREFIX) and len(name) > len(TEXT_PREFIX):
     path = os.path.expanduser(name[len(TEXT_PREFIX):])
     if not os.path.isfile(path):
       raise UserError(f"text file not found: {path}")
-    return _file_sentences(path)
+    return _file_documents(path)
   if name.startswith("tfds:") and len(name) > len("tfds:"):
-    return _tfds_sentences(name, data_dir)
+    return _tfds_documents(name, data_dir)
   raise UserError(f"unknown text source {name!r}; choose "
                   f"{', '.join(GENSIM_CORPORA)}, text:PATH or tfds:NAME")
+
+
+def read_sentences(name: str, data_dir: str | None = None
+                   ) -> list[list[str]]:
+  """The tokenised "sentences" of text source `name` as word2vec reads
+  them: each document (article, line, example) one token list, empty ones
+  dropped. Errors: as `read_documents`."""
+  return [t for t in map(text.tokenize, read_documents(name, data_dir)) if t]

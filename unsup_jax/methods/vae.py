@@ -48,9 +48,11 @@ def make_model(v: ml_collections.ConfigDict, image_shape) -> VAE:
 
 
 def kl_weights(step: jax.Array, v) -> tuple[jax.Array, jax.Array | None]:
-  """(beta, capacity) at `step`: KL warm-up and the capacity ramp."""
-  beta = schedules.linear_ramp(step, start_value=0.0, end_value=v.beta,
-                               ramp_steps=v.kl_warmup_steps)
+  """(beta, capacity) at `step`: the KL weight's schedule
+  (`vae.kl_schedule` over `vae.kl_warmup_steps`) and the capacity ramp."""
+  beta = schedules.kl_weight(step, v.kl_schedule, end_value=v.beta,
+                             steps=v.kl_warmup_steps,
+                             ramp_fraction=v.kl_ramp_fraction)
   capacity = None
   if v.capacity_max > 0:
     capacity = schedules.linear_ramp(step, start_value=0.0,
@@ -64,13 +66,15 @@ def _apply(model, params, *args, method):
 
 
 def posterior_terms(model: VAE, params, x: jax.Array, keys: jax.Array):
-  """Single-sample `{log_lik [B], kl [B], mean, logvar, z [B, D]}`."""
+  """Single-sample `{log_lik [B], kl [B], kl_units [B, D], mean, logvar,
+  z [B, D]}`."""
   mean, logvar = _apply(model, params, x, method=VAE.encode)
   z = jax.vmap(distributions.reparameterize)(keys, mean, logvar)
   decoded = _apply(model, params, z, method=VAE.decode)
   log_lik = _apply(model, params, x, decoded, method=VAE.log_likelihood)
-  return dict(log_lik=log_lik, kl=distributions.kl_standard_normal(
-      mean, logvar), mean=mean, logvar=logvar, z=z)
+  kl_units = distributions.kl_standard_normal_units(mean, logvar)
+  return dict(log_lik=log_lik, kl=jnp.sum(kl_units, axis=-1),
+              kl_units=kl_units, mean=mean, logvar=logvar, z=z)
 
 
 def mean_image(model: VAE, params, z: jax.Array) -> jax.Array:
@@ -98,6 +102,10 @@ def objective(t: dict, v, beta, capacity, dataset_size: int,
     t = dict(t, **{k: gather(t[k]) for k in ("z", "mean", "logvar")})
   loss, metrics = elbo.negative_elbo(t["log_lik"], t["kl"], beta=beta,
                                      capacity=capacity, gamma=v.gamma)
+  if v.free_bits > 0:
+    kl_term = jnp.mean(schedules.free_bits(t["kl_units"], v.free_bits))
+    loss = metrics["loss_rec"] + beta * kl_term
+    metrics = dict(metrics, loss=loss, loss_kl_free_bits=kl_term)
   if v.objective == "tcvae":
     penalty, parts = disentanglement.tcvae_penalty(
         t["z"], t["mean"], t["logvar"], dataset_size, alpha=v.tc_alpha,

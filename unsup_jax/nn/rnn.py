@@ -15,6 +15,11 @@ import jax
 CELLS = ("lstm", "gru")
 
 
+def hidden_state(kind: str, carry) -> jax.Array:
+  """The hidden state h of a cell's carry (an LSTM's is `(c, h)`)."""
+  return carry[1] if kind == "lstm" else carry
+
+
 def make_cell(kind: str, features: int, name: str | None = None
               ) -> nn.RNNCellBase:
   """The recurrent cell `kind` ("lstm": gates in one fused matmul; "gru")."""
@@ -41,9 +46,12 @@ class Recurrent(nn.Module):
 
   @nn.compact
   def __call__(self, x: jax.Array, initial_carry=None, *,
-               return_carry: bool = False):
-    """`[B, T, D]` -> outputs `[B, T, features]` (and the final carry)."""
+               return_carry: bool = False, seq_lengths=None):
+    """`[B, T, D]` -> outputs `[B, T, features]` (and the final carry:
+    with `seq_lengths` `[B]`, each sequence's carry after its last valid
+    step, padding after it ignored)."""
     rnn = nn.RNN(make_cell(self.cell, self.features, name="cell"),
                  return_carry=True, unroll=self.unroll)
-    carry, outputs = rnn(x, initial_carry=initial_carry)
+    carry, outputs = rnn(x, initial_carry=initial_carry,
+                         seq_lengths=seq_lengths)
     return (outputs, carry) if return_carry else outputs

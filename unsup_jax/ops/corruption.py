@@ -93,3 +93,19 @@ def corrupt_examples(keys: jax.Array, x: jax.Array, *, kind: str,
   if kind == "none":
     return x
   return jax.vmap(lambda k, xi: corrupt(k, xi, kind=kind, level=level))(keys, x)
+
+
+def word_dropout(key: jax.Array, tokens: jax.Array, *, rate: float,
+                 unk: int, keep_below: int) -> jax.Array:
+  """Bowman et al.'s (2016) word dropout of a decoder's input tokens.
+
+  Each token with an id of at least `keep_below` (the words: markers and
+  padding have the small reserved ids) is replaced by `unk` with
+  probability `rate`, independently; every other token is kept. Shape and
+  dtype of `tokens`.
+  """
+  if rate <= 0.0:
+    return tokens
+  drop = jax.random.bernoulli(key, rate, tokens.shape)
+  return jnp.where(drop & (tokens >= keep_below), unk, tokens).astype(
+      tokens.dtype)

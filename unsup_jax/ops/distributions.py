@@ -96,8 +96,14 @@ def kl_standard_normal(mean: jax.Array, logvar: jax.Array) -> jax.Array:
   Returns:
     `[B]` non-negative KL divergences.
   """
-  return 0.5 * jnp.sum(
-      jnp.square(mean) + jnp.exp(logvar) - 1.0 - logvar, axis=-1)
+  return jnp.sum(kl_standard_normal_units(mean, logvar), axis=-1)
+
+
+def kl_standard_normal_units(mean: jax.Array, logvar: jax.Array
+                             ) -> jax.Array:
+  """`kl_standard_normal` unit by unit: `[..., D]` KLs, one per latent
+  unit (what free bits and the per-unit diagnostics read)."""
+  return 0.5 * (jnp.square(mean) + jnp.exp(logvar) - 1.0 - logvar)
 
 
 def kl_diag_gaussians(mean_q: jax.Array, logvar_q: jax.Array,

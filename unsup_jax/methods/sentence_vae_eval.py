@@ -1,0 +1,221 @@
+"""Evaluation of the sentence VAE and its language model
+(`methods/sentence_vae.py`).
+
+Final evaluation, on the test sentences (the first `svae.eval_sentences`,
+or all):
+
+* the VAE: NLL per sentence by the importance-weighted bound with k =
+  `svae.iwae_samples` (Burda et al. 2016; `eval/likelihood.py`), and the
+  ELBO's NLL beside it; perplexity per word, exp(total NLL / predicted
+  tokens), every word and each end marker counted as Bowman et al. do;
+  the mean reconstruction and KL terms; the collapse diagnostics: active
+  units (Burda et al.: Var_x E[z_u|x] > 0.01) and the mutual information
+  I(x; z) (He et al. 2019's estimator over the test set);
+* the language model: its exact NLL and perplexity.
+
+The quick evaluation during training scores the validation sentences by
+the ELBO (no importance sampling) with the KL, active units and mutual
+information: the diagnostics over training.
+
+Text outputs (files in the workdir, and in the report): reconstructions of
+test sentences from their posterior means by greedy decoding and by beam
+search (`ops/decoding.py`), sentences greedily decoded from z ~ N(0, I)
+(for the language model: sampled word by word), and homotopies, sentences
+decoded along the line between two test sentences' posterior means
+(Bowman et al., Table 8).
+"""
+
+import functools
+import math
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from unsup_jax.data import sentences
+from unsup_jax.eval import likelihood
+from unsup_jax.eval.batched import map_batches
+from unsup_jax.methods import sentence_vae as svae_method
+from unsup_jax.models.sentence_vae import SentenceVAE
+from unsup_jax.ops import decoding, distributions
+from unsup_jax.viz import report as viz_report
+from unsup_jax.viz import sentence_vae as viz_svae
+
+QUICK_SENTENCES = 500   # validation sentences of the quick evaluation
+
+
+class Evaluator:
+  """`evaluate`, `figures` and `report_notes` of one config."""
+
+  def __init__(self, config, model: SentenceVAE, spec):
+    self.config, self.v, self.model = config, config.svae, model
+    self.words = list(spec.meta["words"])
+    self.max_length = int(spec.meta["max_length"]) + 1   # words + end
+    self.is_vae = model.latent_dim > 0
+    self.recorded = {}
+
+  def _apply(self, params, *args, method):
+    return self.model.apply({"params": params}, *args, method=method)
+
+  @functools.partial(jax.jit, static_argnames=("self", "num_samples"))
+  def _scores(self, key, params, tokens, num_samples: int = 0):
+    """Per sentence: log_lik; for the VAE also rec, kl, mean, logvar and,
+    with `num_samples`, the IWAE bound `log_px`."""
+    if not self.is_vae:
+      return {"log_lik": self._apply(params, tokens, None,
+                                     method=SentenceVAE.log_likelihood)}
+    k_z, k_iwae = jax.random.split(key)
+    t = svae_method.posterior_sample(
+        self.model, params, tokens, jax.random.split(k_z, tokens.shape[0]))
+    out = dict(mean=t["mean"], logvar=t["logvar"],
+               kl=jnp.sum(t["kl_units"], axis=-1),
+               log_lik=self._apply(params, tokens, t["z"],
+                                   method=SentenceVAE.log_likelihood))
+    if num_samples:
+      out["log_px"] = likelihood.iwae_log_likelihood(
+          k_iwae, tokens, t["mean"], t["logvar"],
+          lambda x, z: self._apply(params, x, z,
+                                   method=SentenceVAE.log_likelihood),
+          num_samples=num_samples, chunk=self.v.iwae_chunk)
+    return out
+
+  @functools.partial(jax.jit, static_argnames=("self", "count", "beam",
+                                               "sample"))
+  def decode(self, params, z, key=None, *, count: int = 0, beam: int = 0,
+             sample: bool = False):
+    """Token ids `[N, max_length]` decoded from codes `z` `[N, D]` (None
+    for the language model, with N = `count`): greedy, beam search of
+    width `beam`, or sampled word by word with `key`."""
+    n = z.shape[0] if z is not None else count
+    state = self._apply(params, z, n, method=SentenceVAE.decoder_state)
+    step = lambda s, tok: self._apply(params, s, tok, method=SentenceVAE.step)
+    start = jnp.full((n,), sentences.BOS, jnp.int32)
+    common = dict(max_length=self.max_length, eos=sentences.EOS,
+                  pad=sentences.PAD)
+    if sample:
+      return decoding.sample(key, step, state, start, **common)[0]
+    if beam:
+      return decoding.beam_search(step, state, start, beam=beam, **common)[0]
+    return decoding.greedy(step, state, start, **common)[0]
+
+  def text(self, ids) -> list[str]:
+    return [sentences.decode(row, self.words) for row in np.asarray(ids)]
+
+  def evaluate(self, state, data, key, *, full: bool):
+    v = self.v
+    split = "test" if full else "validation"
+    tokens = np.asarray(data.split(split)["tokens"])
+    limit = v.eval_sentences or (None if full else QUICK_SENTENCES)
+    tokens = tokens[:limit]
+    predicted = float(np.sum(sentences.lengths(tokens) + 1))
+    k = v.iwae_samples if full and self.is_vae else 0
+    batch = self.config.eval.batch_size
+    if k:   # decoder outputs held at once: chunk x batch sentences
+      batch = max(1, batch // min(v.iwae_chunk, k))
+    score_key, mi_key, text_key = jax.random.split(key, 3)
+    out = map_batches(
+        lambda kk, x: self._scores(kk, state.params, x, num_samples=k),
+        tokens, batch_size=batch, key=score_key)
+    n = len(tokens)
+    per_word = lambda total: math.exp(min(total / predicted, 700.0))
+    if not self.is_vae:
+      nll = -float(np.sum(out["log_lik"]))
+      metrics = {"nll": nll / n, "ppl": per_word(nll)}
+    else:
+      rec, kl = -out["log_lik"], out["kl"]
+      elbo_nll = float(np.sum(rec + kl))
+      metrics = {"nll_elbo": elbo_nll / n, "ppl_elbo": per_word(elbo_nll),
+                 "loss_rec": float(np.mean(rec)), "loss_kl": float(np.mean(kl)),
+                 "active_units": int(likelihood.active_units(out["mean"])),
+                 "mutual_info": float(likelihood.mutual_information(
+                     mi_key, jnp.asarray(out["mean"]),
+                     jnp.asarray(out["logvar"])))}
+      if k:
+        nll = -float(np.sum(out["log_px"]))
+        metrics.update(nll=nll / n, ppl=per_word(nll), iwae_samples=k)
+    if not full:
+      return metrics, {}
+    metrics.update(sentences=n, words_per_sentence=predicted / n - 1)
+    texts = self.texts(state.params, tokens, out, text_key)
+    self.recorded = texts
+    outputs = {"texts": {f"{name}.txt": "\n".join(lines) + "\n"
+                         for name, lines in _as_lines(texts).items()}}
+    if self.is_vae:
+      outputs["kl_units"] = np.mean(np.asarray(
+          distributions.kl_standard_normal_units(out["mean"], out["logvar"])),
+                                    axis=0)
+    return metrics, outputs
+
+  def texts(self, params, tokens, out, key) -> dict:
+    """The decoded sentences of the text outputs (see the module
+    docstring)."""
+    v, shown = self.v, self.v.shown
+    if not self.is_vae:
+      return {"samples": self.text(self.decode(params, None, key, count=shown,
+                                               sample=True))}
+    mean = jnp.asarray(out["mean"][:shown])
+    z = jax.random.normal(key, (shown, self.model.latent_dim))
+    texts = {"inputs": self.text(tokens[:shown]),
+             "greedy": self.text(self.decode(params, mean)),
+             "beam": self.text(self.decode(params, mean, beam=v.beam)),
+             "samples": self.text(self.decode(params, z))}
+    pairs = min(3, len(out["mean"]) // 2)
+    t = jnp.linspace(0.0, 1.0, v.homotopy_steps)[:, None]
+    homotopies = []
+    for p in range(pairs):
+      a, b = out["mean"][2 * p], out["mean"][2 * p + 1]
+      homotopies.append(self.text(self.decode(
+          params, jnp.asarray((1 - t) * a + t * b))))
+    texts["homotopies"] = homotopies
+    return texts
+
+  def figures(self, outputs: dict, outdir: str) -> dict:
+    path = lambda name: os.path.join(outdir, f"{name}.png")
+    history = outputs.get("history") or []
+    figs = {}
+    if any("loss_kl" in r for r in history):
+      figs["kl_annealing"] = viz_svae.annealing_curves(
+          history, path("kl_annealing"))
+    if any("eval_active_units" in r for r in history):
+      figs["collapse_diagnostics"] = viz_svae.collapse_curves(
+          history, path("collapse_diagnostics"))
+    if "kl_units" in outputs:
+      figs["kl_per_unit"] = viz_svae.kl_per_unit(outputs["kl_units"],
+                                                 path("kl_per_unit"))
+    return figs
+
+  def report_notes(self, results: dict) -> list:
+    del results
+    r = self.recorded
+    if not r:
+      return []
+    out = []
+    if "inputs" in r:
+      rows = [[i, g, b] for i, g, b in zip(r["inputs"], r["greedy"],
+                                            r["beam"])]
+      out.append("### Reconstructions of test sentences (posterior mean)\n\n"
+                 + viz_report.markdown_table(
+                     ["input", "greedy", f"beam search ({self.v.beam})"],
+                     rows, numeric_from=3))
+    kind = ("greedy decoding of z ~ N(0, I)" if self.is_vae
+            else "sampled word by word")
+    out.append(f"### Samples ({kind})\n\n" +
+               "\n".join(f"- {s or '(empty)'}" for s in r["samples"]))
+    for i, line in enumerate(r.get("homotopies", [])):
+      out.append(f"### Homotopy {i + 1} (between two test sentences' "
+                 "posterior means)\n\n" +
+                 "\n".join(f"{j}. {s or '(empty)'}"
+                           for j, s in enumerate(line)))
+    return out
+
+
+def _as_lines(texts: dict) -> dict:
+  """The text files' lines."""
+  out = {"samples": list(texts["samples"])}
+  if "inputs" in texts:
+    out["reconstructions"] = [
+        f"input:  {i}\ngreedy: {g}\nbeam:   {b}\n"
+        for i, g, b in zip(texts["inputs"], texts["greedy"], texts["beam"])]
+    out["homotopies"] = ["\n".join(h) + "\n" for h in texts["homotopies"]]
+  return out
