@@ -104,6 +104,8 @@ def test_text_files_and_config_cuts(tmp_path):
   assert data.dataset.size("train") == 10
   assert data.view.size("test") == data.view.size("validation") == 3
   assert data.spec().shape("tokens") == (12,)
+  again = streams.load(config)             # from the in-process cache: cut too
+  assert again.dataset.size("train") == 10 and again.view.size("test") == 3
   # An edited file is read again (the in-process cache follows the file).
   path.write_text("One two three. Four five six.\n" * 30, encoding="utf-8")
   words = set(streams.load(config).spec().meta["words"])

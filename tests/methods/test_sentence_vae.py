@@ -147,6 +147,10 @@ def test_resumes_exactly_and_reports_the_collapse_diagnostics(tmp_path):
   assert text.count("input:") == config.svae.shown
   homotopies = (tmp_path / "whole" / "homotopies.txt").read_text()
   assert len(homotopies.strip().split("\n\n")) == 3
+  samples = (tmp_path / "whole" / "samples.txt").read_text()
+  for decoded in (samples, homotopies, "".join(
+      l for l in text.splitlines() if not l.startswith("input:"))):
+    assert "<unk>" not in decoded and "<s>" not in decoded
   assert whole.endswith("whole")
 
 

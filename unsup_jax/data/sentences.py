@@ -115,12 +115,12 @@ def load(config) -> Dataset:
                   validation=s.validation_fraction, test=s.test_fraction)
   name = config.data.name
   key = text_sources.cache_key(name, settings)
-  if key is not None and key in _CACHE:
-    return _CACHE[key]
-  dataset = build(name, text_sources.read_documents(
-      name, config.data.data_dir or None), **settings)
-  if key is not None:
-    _CACHE[key] = dataset
+  dataset = _CACHE.get(key) if key is not None else None
+  if dataset is None:
+    dataset = build(name, text_sources.read_documents(
+        name, config.data.data_dir or None), **settings)
+    if key is not None:
+      _CACHE[key] = dataset
   cuts = {"train": config.data.num_train, "validation": config.data.num_test,
           "test": config.data.num_test}
   for split, n in cuts.items():

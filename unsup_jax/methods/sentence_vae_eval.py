@@ -19,7 +19,8 @@ information: the diagnostics over training.
 
 Text outputs (files in the workdir, and in the report): reconstructions of
 test sentences from their posterior means by greedy decoding and by beam
-search (`ops/decoding.py`), sentences greedily decoded from z ~ N(0, I)
+search (`ops/decoding.py`; padding, the start marker and `<unk>` are never
+decoded), sentences greedily decoded from z ~ N(0, I)
 (for the language model: sampled word by word), and homotopies, sentences
 decoded along the line between two test sentences' posterior means
 (Bowman et al., Table 8).
@@ -43,6 +44,10 @@ from unsup_jax.viz import report as viz_report
 from unsup_jax.viz import sentence_vae as viz_svae
 
 QUICK_SENTENCES = 500   # validation sentences of the quick evaluation
+# Never decoded: padding, the start marker and <unk>, the most frequent
+# "word" of a small corpus, which greedy decoding would otherwise repeat.
+# Scores (NLL, perplexity) keep the full softmax.
+UNDECODED = (sentences.PAD, sentences.BOS, sentences.UNK)
 
 
 class Evaluator:
@@ -89,7 +94,11 @@ class Evaluator:
     width `beam`, or sampled word by word with `key`."""
     n = z.shape[0] if z is not None else count
     state = self._apply(params, z, n, method=SentenceVAE.decoder_state)
-    step = lambda s, tok: self._apply(params, s, tok, method=SentenceVAE.step)
+    banned = jnp.zeros(len(self.words)).at[jnp.asarray(UNDECODED)].set(-jnp.inf)
+
+    def step(s, tok):
+      s, logits = self._apply(params, s, tok, method=SentenceVAE.step)
+      return s, logits + banned
     start = jnp.full((n,), sentences.BOS, jnp.int32)
     common = dict(max_length=self.max_length, eos=sentences.EOS,
                   pad=sentences.PAD)
