@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= experiments/vae_mnist.py
 WORKDIR ?= workdirs/vae_mnist
 
-.PHONY: run test venv bench bench-loop bench-e2e clean
+.PHONY: run test venv results bench bench-loop bench-e2e clean
 
 venv: $(STAMP)
 
@@ -22,6 +22,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --durations=15 tests
+
+# Every default experiment and study, resumably, then README's results table.
+results: $(STAMP)
+	$(PY) experiments/_results.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt

@@ -16,6 +16,9 @@ from absl import flags
 from ml_collections import config_flags
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Figures are written to files, never shown: no display is needed. (The
+# library itself leaves the backend alone, so a notebook keeps its own.)
+os.environ.setdefault("MPLBACKEND", "Agg")
 DEFAULT_CONFIG = os.path.join(HERE, "experiments", "vae_mnist.py")
 
 

@@ -2,7 +2,9 @@
 
 import contextlib
 import importlib.util
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -11,6 +13,19 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPERIMENTS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "experiments"))
                      if f.endswith(".py") and not f.startswith("_"))
+
+
+def _tour_experiments() -> tuple[str, ...]:
+  """The experiments `notebooks/tour.ipynb` runs: its `tour("NAME", ...)`
+  cells."""
+  with open(os.path.join(ROOT, "notebooks", "tour.ipynb")) as f:
+    cells = json.load(f)["cells"]
+  code = "\n".join("".join(c["source"]) for c in cells
+                   if c["cell_type"] == "code")
+  return tuple(re.findall(r'^tour\("(\w+)"', code, re.M))
+
+
+TOUR_EXPERIMENTS = _tour_experiments()
 
 
 def load_config(name: str, arg: str | None = "smoke"):

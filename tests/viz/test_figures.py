@@ -209,3 +209,20 @@ def test_failed_save_keeps_old_figure_and_leaves_no_temp(tmp_path, rng,
   with open(path, "rb") as f:
     assert f.read() == before
   assert os.listdir(tmp_path) == ["grid.png"]
+
+
+def test_importing_the_library_leaves_pyplots_backend_alone():
+  """A notebook's inline backend survives `uj.run` (which imports every
+  figure module); launch.py sets Agg for itself."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  code = ("import importlib, pkgutil, matplotlib\n"
+          "matplotlib.use('svg')\n"
+          "import unsup_jax.viz as v, unsup_jax.methods.registry\n"
+          "for m in pkgutil.iter_modules(v.__path__):\n"
+          "  importlib.import_module('unsup_jax.viz.' + m.name)\n"
+          "print(matplotlib.get_backend())")
+  env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, env=env, check=True, timeout=120)
+  assert out.stdout.strip() == "svg"

@@ -6,10 +6,7 @@ of a deep autoencoder beside PCA's with the same code size. Like
 temporary file moved into place) to `path`, which is returned.
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.viz import figures as viz

@@ -7,10 +7,7 @@ Cho 2015). Like `viz/figures.py`: numpy in, one Agg figure per call, written
 atomically (a temporary file moved into place) to `path`, which is returned.
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.eval import anomaly as anomaly_eval

@@ -1,10 +1,7 @@
 """Figures of disentanglement: the unit-by-factor mutual information, the
 KL of each latent unit, and metrics over methods and seeds."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.viz import figures as viz

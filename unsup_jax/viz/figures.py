@@ -1,9 +1,10 @@
 """Figures for unsupervised-learning runs: image grids, latents and curves.
 
 Each figure function takes numpy arrays (callers convert from JAX), draws one
-figure with the Agg backend, writes it as a PNG to `path` (parents created;
-written to `path + ".tmp.png"` and moved into place), closes it and returns
-`path` as a str. Nothing here is random. Images are `[N, H, W, C]` floats in
+figure with pyplot's backend (Agg under `launch.py`; the library never
+switches it, so a notebook keeps its inline one), writes it as a PNG to
+`path` (parents created; written to `path + ".tmp.png"` and moved into
+place), closes it and returns `path` as a str. Nothing here is random. Images are `[N, H, W, C]` floats in
 [0, 1] with C = 1 (gray) or 3 (RGB), `[N, H, W]` meaning C = 1; they are
 clipped to [0, 1] for display.
 """
@@ -11,10 +12,7 @@ clipped to [0, 1] for display.
 import math
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 _PAD_VALUE = 1.0  # White padding between tiles.

@@ -6,10 +6,7 @@ training), whether FID falls towards the real-data floor while the two
 losses stay balanced, and whether every class is generated (mode collapse).
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.viz import figures as viz

@@ -1,9 +1,6 @@
 """Figures and the table of the GAN stabiliser ablation."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.viz import figures as viz

@@ -53,8 +53,6 @@ def latent_loss(losses: np.ndarray, path: str, *,
                 ) -> str:
   """`[N, S]` per-image losses over the fit's steps: median and the 10-90%
   band."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   losses = np.asarray(losses, np.float64)
   steps = np.arange(losses.shape[1])

@@ -5,10 +5,7 @@ Like `viz/figures.py`: numpy in, one Agg figure per call, written atomically
 """
 
 import math
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.viz import figures as viz

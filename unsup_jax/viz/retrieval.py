@@ -6,10 +6,7 @@ backend, the PNG written to `path + ".tmp.png"` and moved into place, the
 figure closed and `path` returned.
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.viz import figures as viz

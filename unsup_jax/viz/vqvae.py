@@ -8,10 +8,7 @@ image beside its code maps, one colour per code).
 
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import matplotlib.pyplot as plt
 import numpy as np
 
 from unsup_jax.viz import figures as viz

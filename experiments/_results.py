@@ -1,0 +1,318 @@
+"""The project's results table: every default experiment and study, its
+headline number and the reference beside it.
+
+  python experiments/_results.py            # run what is not finished, then write the table
+  python experiments/_results.py --table    # only rewrite README's table from the workdirs
+  python experiments/_results.py --only=vae_mnist,dec_mnist
+
+`make results` is the first form. Each experiment runs with `launch.py`
+into `workdirs/NAME` (`--root`), so an interrupted `make results` resumes
+where it stopped: finished runs (a `results.json`) are skipped, a cut run
+resumes from its checkpoint. Wall times go to `ROOT/times.json`. The table
+replaces what lies between README's `<!-- results:begin -->` and
+`<!-- results:end -->` lines; rows whose run has not finished say so.
+
+A reference is either a published number (its paper and its setting) or a
+baseline the same run measures (`ref_key`, e.g. the Kalman filter beside
+TD-VAE). The CIFAR-10 experiments need the TFDS data and are not part of
+the table.
+"""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  experiment: str
+  method: str
+  data: str
+  metric: str            # what the number is, with its direction
+  key: str               # its key in results.json
+  reference: str = ""    # a published number and its setting
+  ref_key: str = ""      # or a baseline of the same run: its key
+  ref_name: str = ""     # ... and what that baseline is
+  fmt: str = "{:.4g}"
+  smoke_keys: tuple[str, ...] = ()   # where the smoke variant names them otherwise
+
+  def keys(self, smoke: bool = False) -> tuple[str, ...]:
+    """The results keys the row reads (in the smoke variant's results)."""
+    if smoke and self.smoke_keys:
+      return self.smoke_keys
+    return (self.key,) + ((self.ref_key,) if self.ref_key else ())
+
+
+_M5K = "mnist5k"
+_ACC = "{:.1%}"
+_SPRITES = "dSprites (procedural)"
+_DIS = "MIG ↑"
+ROWS = (
+    Row("pca_mnist", "PCA (k = 10)", _M5K, "test MSE/pixel ↓", "test_mse_k10"),
+    Row("linear_ae_mnist", "linear autoencoder", _M5K, "test MSE/pixel ↓",
+        "test_mse"),
+    Row("ae_mnist", "deep autoencoder", _M5K, "test MSE/pixel ↓", "test_mse"),
+    Row("conv_ae_mnist", "convolutional autoencoder", _M5K,
+        "test MSE/pixel ↓", "test_mse"),
+    Row("sparse_ae_mnist", "sparse autoencoder", _M5K, "test MSE/pixel ↓",
+        "test_mse"),
+    Row("denoising_ae_mnist", "denoising autoencoder", _M5K,
+        "test MSE/pixel (clean input) ↓", "test_mse_clean_input"),
+    Row("ae_vs_pca", "deep AE against PCA, 2-D codes", _M5K,
+        "test MSE/pixel ↓", "test_mse_deep_ae_k2", ref_key="test_mse_pca_k2",
+        ref_name="PCA, k = 2"),
+    Row("inpainting_mnist", "context encoder", _M5K, "hole MSE ↓",
+        "test_hole_mse", ref_key="test_hole_mse_mean_fill",
+        ref_name="mean fill"),
+    Row("gan_inpainting_mnist", "inpainting with a GAN prior", _M5K,
+        "hole MSE ↓", "test_hole_mse_gan_prior",
+        ref_key="test_hole_mse_context_encoder", ref_name="context encoder"),
+    Row("semantic_hashing_mnist", "semantic hashing", _M5K,
+        "retrieval mAP ↑", "test_map", ref_key="test_pca_map",
+        ref_name="PCA codes, same bits"),
+    Row("anomaly_mnist", "anomaly detection (VAE)", _M5K,
+        "AUROC, mean over held-out digits ↑", "test_auroc_vae_mean",
+        ref_key="test_auroc_ae_mean", ref_name="autoencoder"),
+    Row("vae_mnist", "VAE", _M5K, "test NLL (nats) ↓", "test_nll",
+        reference="86.76: Burda et al. 2016, VAE k = 1, full MNIST, "
+        "3,280 passes", fmt="{:.2f}"),
+    Row("beta_vae_mnist", "β-VAE", _M5K, "test NLL (nats) ↓", "test_nll",
+        fmt="{:.2f}"),
+    Row("conv_vae_mnist", "convolutional VAE", _M5K, "test NLL (nats) ↓",
+        "test_nll", fmt="{:.2f}"),
+    Row("beta_vae_dsprites", "β-VAE", _SPRITES, _DIS, "test_mig"),
+    Row("factor_vae_dsprites", "FactorVAE", _SPRITES, _DIS, "test_mig"),
+    Row("beta_tcvae_dsprites", "β-TCVAE", _SPRITES, _DIS, "test_mig"),
+    Row("dip_vae_dsprites", "DIP-VAE", _SPRITES, _DIS, "test_mig"),
+    Row("ada_gvae_dsprites", "Ada-GVAE (weak supervision)", _SPRITES, _DIS,
+        "test_mig"),
+    Row("disentanglement_study", "β-VAE (β = 4), seeds", "colour sprites",
+        _DIS + " (mean)", "test_mig_beta_vae_4_colour_sprites_mean"),
+    Row("vqvae_mnist", "VQ-VAE + PixelCNN prior", _M5K, "bits/dim ↓",
+        "test_bits_per_dim", ref_key="test_bits_per_dim_uniform_prior",
+        ref_name="uniform prior"),
+    Row("vqvae2_mnist", "VQ-VAE-2 + PixelCNN priors", _M5K, "bits/dim ↓",
+        "test_bits_per_dim", ref_key="test_bits_per_dim_uniform_prior",
+        ref_name="uniform prior"),
+    Row("dcgan_mnist", "DCGAN", _M5K, "FID ↓", "test_fid",
+        ref_key="test_fid_floor", ref_name="training images (floor)",
+        fmt="{:.1f}"),
+    Row("hinge_gan_mnist", "hinge-loss GAN", _M5K, "FID ↓", "test_fid",
+        ref_key="test_fid_floor", ref_name="training images (floor)",
+        fmt="{:.1f}"),
+    Row("wgan_gp_mnist", "WGAN-GP", _M5K, "FID ↓", "test_fid",
+        ref_key="test_fid_floor", ref_name="training images (floor)",
+        fmt="{:.1f}"),
+    Row("gan_ablation", "DCGAN recipe, 3 seeds", _M5K, "FID (mean) ↓",
+        "test_fid_full_mean", ref_key="test_fid_plain_mean",
+        ref_name="plain DCGAN", fmt="{:.1f}"),
+    Row("denoising_aae_mnist", "denoising AAE", _M5K,
+        "test MSE/pixel (clean input) ↓", "test_mse_clean_input"),
+    Row("denoising_aae_study", "AAE against VAE samples", _M5K, "FID ↓",
+        "test_fid_aae", ref_key="test_fid_vae", ref_name="VAE",
+        fmt="{:.1f}"),
+    Row("dec_mnist", "DEC", _M5K + " (train, transductive)", "accuracy ↑",
+        "test_train_acc", reference="84.3%: Xie et al. 2016, all 70,000 "
+        "MNIST images", fmt=_ACC),
+    Row("idec_mnist", "IDEC", _M5K + " (train, transductive)", "accuracy ↑",
+        "test_train_acc", reference="88.06%: Guo et al. 2017, all 70,000 "
+        "MNIST images", fmt=_ACC),
+    Row("vade_mnist", "VaDE", _M5K + " (train, transductive)", "accuracy ↑",
+        "test_train_acc", reference="94.46%: Jiang et al. 2017, all "
+        "70,000 MNIST images", fmt=_ACC),
+    Row("clustering_study", "DEC, 3 seeds", _M5K + " (train)",
+        "accuracy (mean) ↑", "test_train_acc_dec_mean",
+        ref_key="test_train_acc_kmeans_pixels_mean",
+        ref_name="k-means on pixels", fmt=_ACC),
+    Row("supervised_mnist", "classifier on the labels alone",
+        _M5K + ", 100 labels", "test accuracy ↑", "test_accuracy", fmt=_ACC),
+    Row("m1_mnist", "M1 (VAE codes + classifier)", _M5K + ", 100 labels",
+        "test accuracy ↑", "test_accuracy", reference="88.2% (M1 + TSVM): "
+        "Kingma et al. 2014, full MNIST, 100 labels", fmt=_ACC),
+    Row("m2_mnist", "M2", _M5K + ", 100 labels", "test accuracy ↑",
+        "test_accuracy", reference="88.0%: Kingma et al. 2014, full MNIST, "
+        "100 labels", fmt=_ACC),
+    Row("m1m2_mnist", "M1 + M2", _M5K + ", 100 labels", "test accuracy ↑",
+        "test_accuracy", reference="96.7%: Kingma et al. 2014, full MNIST, "
+        "100 labels", fmt=_ACC),
+    Row("label_budget_study", "M1 + M2, 3 seeds", _M5K + ", 100 labels",
+        "test accuracy (mean) ↑", "test_acc_m1m2_n100_mean",
+        ref_key="test_acc_supervised_n100_mean", ref_name="labels alone",
+        fmt=_ACC, smoke_keys=("test_acc_m1m2_n20_mean",
+                              "test_acc_supervised_n20_mean")),
+    Row("tdvae_oscillator", "TD-VAE", "noisy oscillator",
+        "prediction MSE, 1 step ↓", "test_mse_tdvae_d1",
+        ref_key="test_mse_kalman_d1", ref_name="Kalman filter (optimal)"),
+    Row("tdvae_moving_digits", "TD-VAE", "moving digits",
+        "prediction MSE/pixel, 4 steps ↓", "test_mse_tdvae_d4",
+        ref_key="test_mse_lstm_d4", ref_name="LSTM predictor"),
+    Row("tdvae_bouncing_balls", "TD-VAE", "bouncing balls",
+        "prediction MSE/pixel, 4 steps ↓", "test_mse_tdvae_d4",
+        ref_key="test_mse_lstm_d4", ref_name="LSTM predictor"),
+    Row("word2vec_enwiki", "word2vec (skip-gram, negative sampling)",
+        "enwiki sample", "WordSim-353 ρ ↑", "test_wordsim353_spearman",
+        reference="0.523 ± 0.015: gensim 4.4, same corpus and settings "
+        "(benchmarks/word2vec_vs_gensim.py)", fmt="{:.3f}"),
+    Row("word2vec_lee", "word2vec", "Lee corpus", "WordSim-353 ρ ↑",
+        "test_wordsim353_spearman", fmt="{:.3f}"),
+    Row("sentence_vae_enwiki", "sentence VAE", "enwiki sentences",
+        "test NLL (nats/sentence) ↓", "test_nll", reference="101 (KL 2): "
+        "Bowman et al. 2016, Penn Treebank", fmt="{:.2f}"),
+    Row("sentence_vae_no_annealing", "sentence VAE, no annealing",
+        "enwiki sentences", "test NLL (nats/sentence) ↓", "test_nll",
+        fmt="{:.2f}"),
+    Row("lstm_lm_enwiki", "LSTM language model", "enwiki sentences",
+        "test NLL (nats/sentence) ↓", "test_nll", reference="100: Bowman et "
+        "al. 2016's LSTM, Penn Treebank", fmt="{:.2f}"),
+)
+
+_BY_NAME = {r.experiment: r for r in ROWS}
+
+
+def _load_json(path: str):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
+
+
+def _write_json(path: str, value) -> None:
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(value, f, indent=1, sort_keys=True)
+  os.replace(tmp, path)
+
+
+def _duration(seconds: float | None) -> str:
+  if seconds is None:
+    return "—"
+  if seconds < 120:
+    return f"{seconds:.0f} s"
+  minutes = round(seconds / 60)
+  return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+def cells(row: Row, results: dict | None, seconds: float | None) -> list[str]:
+  """The table's cells for `row`, from its run's results (None: not run)."""
+  def value(key):
+    v = (results or {}).get(key)
+    return "—" if v is None else row.fmt.format(v)
+  mine = value(row.key) if results else "not run yet"
+  if row.ref_key:
+    reference = f"{row.ref_name}: {value(row.ref_key) if results else '—'}"
+  else:
+    reference = row.reference or "—"
+  return [row.method, row.data, row.metric, mine, reference,
+          _duration(seconds),
+          f"`launch.py --config=experiments/{row.experiment}.py`"]
+
+
+def table(root: str) -> str:
+  """README's results table from the runs under `root`."""
+  times = _load_json(os.path.join(root, "times.json")) or {}
+  header = ["method", "data", "metric", "unsup_jax", "reference",
+            "wall (2 cores)", "command"]
+  lines = ["| " + " | ".join(header) + " |",
+           "| " + " | ".join(["---"] * 3 + ["---:", "---", "---:", "---"])
+           + " |"]
+  for row in ROWS:
+    results = _load_json(os.path.join(root, row.experiment, "results.json"))
+    lines.append("| " + " | ".join(cells(row, results,
+                                          times.get(row.experiment))) + " |")
+  done = sum(os.path.exists(os.path.join(root, r.experiment, "results.json"))
+             for r in ROWS)
+  total = sum(times.get(r.experiment, 0.0) for r in ROWS)
+  stamp = time.strftime("%Y-%m-%d", time.gmtime())
+  lines.append("")
+  lines.append(f"Written by `make results` on {stamp}: {done} of {len(ROWS)} "
+               f"runs finished, {_duration(total)} of runs timed. Commands "
+               f"in full: `python launch.py --config=experiments/NAME.py "
+               f"--workdir=workdirs/NAME`.")
+  return "\n".join(lines)
+
+
+def write_readme(readme: str, text: str) -> None:
+  """Replaces README's table between the markers (atomically)."""
+  with open(readme) as f:
+    content = f.read()
+  if content.count(BEGIN) != 1 or content.count(END) != 1 or \
+      content.index(BEGIN) > content.index(END):
+    raise ValueError(f"{readme} needs one {BEGIN} line and one {END} line "
+                     "after it")
+  head, rest = content.split(BEGIN)
+  _, tail = rest.split(END)
+  tmp = readme + ".tmp"
+  with open(tmp, "w") as f:
+    f.write(head + BEGIN + "\n" + text + "\n" + END + tail)
+  os.replace(tmp, readme)
+
+
+def run(names: list[str], root: str, progress: bool = True) -> list[str]:
+  """Runs (or resumes) every experiment in `names` whose run has not
+  finished; returns those that failed. Each run's output goes to
+  `ROOT/NAME.log`, its wall time (summed over resumptions) to
+  `ROOT/times.json`."""
+  import tqdm  # pylint: disable=g-import-not-at-top
+  os.makedirs(root, exist_ok=True)
+  times_path = os.path.join(root, "times.json")
+  failed = []
+  bar = tqdm.tqdm(names, unit="run", disable=not progress)
+  for name in bar:
+    workdir = os.path.join(root, name)
+    if os.path.exists(os.path.join(workdir, "results.json")):
+      continue
+    bar.set_description(name)
+    start = time.time()
+    with open(os.path.join(root, f"{name}.log"), "a") as log:
+      code = subprocess.call(
+          [sys.executable, os.path.join(ROOT, "launch.py"),
+           f"--config={os.path.join(ROOT, 'experiments', name + '.py')}",
+           f"--workdir={workdir}", "--progress=false"],
+          cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    times = _load_json(times_path) or {}
+    times[name] = times.get(name, 0.0) + time.time() - start
+    _write_json(times_path, times)
+    if code:
+      failed.append(name)
+      bar.write(f"{name} failed (exit status {code}): see "
+                f"{os.path.join(root, name + '.log')}")
+  return failed
+
+
+def main(argv) -> int:
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  del argv
+  f = flags.FLAGS
+  names = f.only or [r.experiment for r in ROWS]
+  unknown = [n for n in names if n not in _BY_NAME]
+  if unknown:
+    print(f"error: not in the results table: {', '.join(unknown)} "
+          f"(choose from {', '.join(_BY_NAME)})", file=sys.stderr)
+    return 2
+  failed = [] if f.table else run(names, f.root, progress=f.progress)
+  try:
+    write_readme(f.readme, table(f.root))
+  except (OSError, ValueError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  print(f"wrote the results table into {f.readme}")
+  return 1 if failed else 0
+
+
+if __name__ == "__main__":
+  from absl import app, flags  # pylint: disable=g-import-not-at-top
+  flags.DEFINE_list("only", [], "these experiments only (default: all)")
+  flags.DEFINE_bool("table", False, "only rewrite the table")
+  flags.DEFINE_string("root", os.path.join(ROOT, "workdirs"),
+                      "where the runs are")
+  flags.DEFINE_string("readme", os.path.join(ROOT, "README.md"),
+                      "the README to write the table into")
+  flags.DEFINE_bool("progress", True, "show a progress bar")
+  app.run(lambda argv: sys.exit(main(argv)))

@@ -1,0 +1,97 @@
+"""README's results table (`experiments/_results.py`, `make results`): one
+row per default experiment, cells from the runs' results, README rewritten
+only between its markers, bad input refused."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import EXPERIMENTS, ROOT
+from tests.smoke_reports import RESULTS_TABLE as T
+
+
+def test_every_default_experiment_has_one_row():
+  rows = [r.experiment for r in T.ROWS]
+  assert len(rows) == len(set(rows))
+  needs_data = {n for n in EXPERIMENTS if n.endswith("_cifar10")}
+  assert set(rows) == set(EXPERIMENTS) - needs_data
+  for r in T.ROWS:   # a reference is a paper's number or the run's own
+    assert not (r.reference and r.ref_key)
+    assert bool(r.ref_key) == bool(r.ref_name)
+
+
+def _write(root, name, results):
+  os.makedirs(root / name)
+  (root / name / "results.json").write_text(json.dumps(results))
+
+
+def test_cells_come_from_the_results(tmp_path):
+  _write(tmp_path, "vae_mnist", {"test_nll": 99.244, "test_elbo": -106.9})
+  _write(tmp_path, "tdvae_oscillator", {"test_mse_tdvae_d1": 0.0123,
+                                        "test_mse_kalman_d1": 0.0111})
+  (tmp_path / "times.json").write_text(json.dumps({"vae_mnist": 95.2,
+                                                   "tdvae_oscillator": 900}))
+  text = T.table(str(tmp_path))
+  lines = {l.split(" | ")[0][2:]: l for l in text.splitlines()
+           if l.startswith("| ")}
+  vae = lines["VAE"]
+  assert "| 99.24 |" in vae and "86.76: Burda" in vae and "| 95 s |" in vae
+  assert "`launch.py --config=experiments/vae_mnist.py`" in vae
+  tdvae = next(l for l in text.splitlines() if "noisy oscillator" in l)
+  assert "| 0.0123 |" in tdvae and "Kalman filter (optimal): 0.0111" in tdvae
+  assert "| 15 min |" in tdvae
+  dec = lines["DEC"]
+  assert "not run yet" in dec and "84.3%: Xie" in dec
+  assert f"2 of {len(T.ROWS)} runs finished" in text
+
+
+def test_readme_is_rewritten_between_its_markers_only(tmp_path):
+  readme = tmp_path / "README.md"
+  readme.write_text(f"# title\n\nbefore\n{T.BEGIN}\nold table\n{T.END}\n"
+                    "after\n")
+  T.write_readme(str(readme), "| new |")
+  assert readme.read_text() == (f"# title\n\nbefore\n{T.BEGIN}\n| new |\n"
+                                f"{T.END}\nafter\n")
+  T.write_readme(str(readme), "| newer |")   # again: still one table
+  assert readme.read_text().count("| new") == 1
+  unmarked = tmp_path / "OTHER.md"
+  unmarked.write_text("no markers\n")
+  with pytest.raises(ValueError, match="needs one"):
+    T.write_readme(str(unmarked), "| new |")
+  assert unmarked.read_text() == "no markers\n"
+
+
+def test_the_project_readme_has_the_markers_once():
+  text = open(os.path.join(ROOT, "README.md")).read()
+  assert text.count(T.BEGIN) == 1 and text.count(T.END) == 1
+  assert text.index(T.BEGIN) < text.index(T.END)
+
+
+def test_unknown_experiment_is_refused_and_readme_kept(tmp_path):
+  readme = tmp_path / "README.md"
+  readme.write_text(f"{T.BEGIN}\nkept\n{T.END}\n")
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "_results.py"),
+       "--only=vae_mnist,no_such_run", f"--root={tmp_path}",
+       f"--readme={readme}"], capture_output=True, text=True, timeout=60)
+  assert out.returncode == 2
+  assert "no_such_run" in out.stderr and len(out.stderr.splitlines()) == 1
+  assert readme.read_text() == f"{T.BEGIN}\nkept\n{T.END}\n"
+
+
+def test_table_only_rewrites_from_finished_runs(tmp_path):
+  _write(tmp_path, "m2_mnist", {"test_accuracy": 0.9012})
+  readme = tmp_path / "README.md"
+  readme.write_text(f"a\n{T.BEGIN}\n{T.END}\nb\n")
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "_results.py"),
+       "--table", f"--root={tmp_path}", f"--readme={readme}"],
+      capture_output=True, text=True, timeout=60)
+  assert out.returncode == 0, out.stderr
+  text = readme.read_text()
+  assert text.startswith(f"a\n{T.BEGIN}\n| method |") and text.endswith(
+      f"{T.END}\nb\n")
+  assert "| 90.1% | 88.0%: Kingma" in text
