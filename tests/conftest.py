@@ -49,6 +49,8 @@ os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 # together on short tests.
 _GROUPS = {
     "tests/eval/test_feature_classifier.py::": "fid_classifier",
+    # The tour notebook trains dcgan_mnist among its runs.
+    "tests/test_notebooks.py::test_tour": "fid_classifier",
     "tests/methods/test_gan.py::test_training_lowers_fid": "fid_classifier",
     **{f"tests/test_experiments.py::test_smoke_variant_writes_report[{n}]":
        "fid_classifier" for n in ("dcgan_mnist", "hinge_gan_mnist",
@@ -61,7 +63,8 @@ _GROUPS = {
         "finished_run",
     "tests/test_launch.py::test_corrupt_checkpoint": "finished_run",
 }
-_SLOW_FIRST = ("tests/test_experiments.py", "tests/training/test_faults.py",
+_SLOW_FIRST = ("tests/test_notebooks.py", "tests/test_experiments.py",
+               "tests/training/test_faults.py",
                "tests/methods/test_vqvae.py", "tests/training/test_distributed.py",
                "tests/training/test_resume.py", "tests/test_api.py",
                "tests/nn/test_pixelcnn.py", "tests/methods/test_gan.py",
