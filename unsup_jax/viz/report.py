@@ -21,7 +21,7 @@ _SUMMARY_FIELDS = (
 )
 
 
-def _atomic_write(path, text):
+def atomic_write(path, text):
   """Writes `text` to `path` through a temporary file and `os.replace`."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   tmp = f"{path}.{os.getpid()}.tmp"
@@ -52,7 +52,7 @@ def write_arrays(path, arrays):
 def write_text(path, text):
   """Writes `text` to `path` atomically (parents created); returns the
   path."""
-  return _atomic_write(os.fspath(path), text)
+  return atomic_write(os.fspath(path), text)
 
 
 def _scalar(name, value):
@@ -114,7 +114,7 @@ def write_results(workdir, results):
   flat = {k: (v if v is None or math.isfinite(v) else None)
           for k, v in flat.items()}
   text = json.dumps(flat, indent=2, sort_keys=True, allow_nan=False) + "\n"
-  return _atomic_write(os.path.join(os.fspath(workdir), "results.json"), text)
+  return atomic_write(os.path.join(os.fspath(workdir), "results.json"), text)
 
 
 def _format_value(value):
@@ -238,4 +238,4 @@ def write_report(workdir, *, title, config, results, figures, notes=None):
     for note in [notes] if isinstance(notes, str) else notes:
       lines += [str(note).rstrip("\n"), ""]
   text = "\n".join(lines).rstrip("\n") + "\n"
-  return _atomic_write(os.path.join(workdir, "report.md"), text)
+  return atomic_write(os.path.join(workdir, "report.md"), text)

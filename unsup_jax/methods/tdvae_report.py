@@ -1,0 +1,64 @@
+"""TD-VAE's report text (`methods/tdvae_eval.py` computes the numbers):
+the table of predictions per jump against the baselines and the optimal
+filter, the rollout table, and which steps ahead the results report."""
+
+from unsup_jax.viz import report as viz_report
+
+
+def horizon_steps(horizon: int, jump: int) -> list[int]:
+  """The steps ahead reported in the results: 1, 2, 4, ..., the multiples
+  of `jump` and the last."""
+  steps = {2 ** i for i in range(horizon.bit_length())}
+  return sorted(steps | set(range(jump, horizon + 1, jump)) | {horizon})
+
+
+LABELS = {"tdvae": "TD-VAE", "kalman": "Kalman filter (optimum)",
+          "lstm": "LSTM predictor", "copy": "copy last frame",
+          "tdvae_jumpy": "TD-VAE, jumps of D"}
+
+
+def notes(results: dict, max_jump: int, horizon: int, observe: int) -> list:
+  """Report sections: the per-jump table and the rollout table."""
+  get = lambda k: results.get(f"test_{k}")
+  models = [m for m in ("tdvae", "kalman", "lstm", "copy")
+            if get(f"mse_{m}_d1") is not None]
+  rows = [[str(d)] + [f"{get(f'mse_{m}_d{d}'):.4g}" for m in models] +
+          [f"{get(f'll_{m}_d{d}'):.4g}" for m in models]
+          for d in range(1, max_jump + 1)]
+  head = (["jump d"] + [f"MSE {LABELS[m]}" for m in models] +
+          [f"log-lik {LABELS[m]}" for m in models])
+  out = ["### Predictions d steps ahead\n\nFrom the belief at every t of "
+         "the scored test sequences: mean squared error of the predictive "
+         "mean per observed value, and predictive log-likelihood in nats "
+         "per frame (TD-VAE's a Monte-Carlo estimate over its samples).\n\n"
+         + viz_report.markdown_table(head, rows)]
+  if get("mse_ratio_to_kalman") is not None:
+    out[-1] += (f"\n\nTD-VAE's error is {get('mse_ratio_to_kalman'):.3f}x "
+                f"the Kalman filter's (mean over jumps); its log-likelihood "
+                f"is {get('ll_gap_to_kalman'):.3f} nats per observation "
+                "below the optimum.")
+  if get("filter_mse_tdvae") is not None:
+    out[-1] += (f"\n\nFiltering (what b_t knows of the position at t, mean "
+                f"squared error against the true position): TD-VAE's decoded "
+                f"belief {get('filter_mse_tdvae'):.4g}, the Kalman filter "
+                f"{get('filter_mse_kalman'):.4g}, the observation itself "
+                f"{get('filter_mse_observation'):.4g}.")
+  steps = horizon_steps(horizon, max_jump)
+  models = [m for m in ("tdvae", "tdvae_jumpy", "lstm", "copy")
+            if any(get(f"rollout_mse_{m}_s{s}") is not None for s in steps)]
+  fmt = lambda v: "—" if v is None else f"{v:.4g}"
+  rows = [[str(s)] + [fmt(get(f"rollout_mse_{m}_s{s}")) for m in models]
+          for s in steps]
+  out.append(f"### Rollouts\n\nMean squared error per value of the mean "
+             f"rollout, k steps after the first {observe} frames ('—': not "
+             f"reached by that predictor).\n\n" + viz_report.markdown_table(
+                 ["k"] + [LABELS[m] for m in models], rows))
+  if get("rollout_identity") is not None:
+    out[-1] += (f"\n\nSampled rollouts keep the digit in "
+                f"{get('rollout_identity'):.1%} of their frames and move in "
+                f"the true direction in "
+                f"{get('rollout_direction') or 0:.1%} of rollouts; the true "
+                f"future frames score {get('true_identity'):.1%} and "
+                f"{get('true_direction'):.1%} (the classifier's and the "
+                "direction estimate's own accuracy).")
+  return out
