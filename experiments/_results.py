@@ -1,16 +1,25 @@
 """The project's results table: every default experiment and study, its
 headline number and the reference beside it.
 
-  python experiments/_results.py            # run what is not finished, then write the table
-  python experiments/_results.py --table    # only rewrite README's table from the workdirs
+  python experiments/_results.py            # run what is not recorded, then write the table
+  python experiments/_results.py --table    # only rewrite README's table from the record
   python experiments/_results.py --only=vae_mnist,dec_mnist
+  python experiments/_results.py --rerun=vae_mnist   # record a row again
 
 `make results` is the first form. Each experiment runs with `launch.py`
 into `workdirs/NAME` (`--root`), so an interrupted `make results` resumes
-where it stopped: finished runs (a `results.json`) are skipped, a cut run
-resumes from its checkpoint. Wall times go to `ROOT/times.json`. The table
-replaces what lies between README's `<!-- results:begin -->` and
-`<!-- results:end -->` lines; rows whose run has not finished say so.
+where it stopped: finished runs (a `results.json`) are not run again, a
+cut run resumes from its checkpoint. Wall times go to `ROOT/times.json`.
+
+Every finished run's row (the values it reads, the wall time, the commit
+and the date) is kept in `experiments/_results.json` (`--record`), which
+is committed: the full set of runs takes longer than one sitting on two
+cores, and the record carries it from one machine to the next. Recorded
+experiments are skipped unless named in `--rerun` (which records the run
+in `workdirs/NAME` again, finishing it first; delete that folder to
+measure from scratch). The table is
+written from the record between README's `<!-- results:begin -->` and
+`<!-- results:end -->` lines; rows not yet recorded say so.
 
 A reference is either a published number (its paper and its setting) or a
 baseline the same run measures (`ref_key`, e.g. the Kalman filter beside
@@ -29,6 +38,7 @@ from unsup_jax.viz.report import atomic_write
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+RECORD = os.path.join(ROOT, "experiments", "_results.json")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,43 +208,88 @@ def _duration(seconds: float | None) -> str:
   return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
-def cells(row: Row, results: dict | None, seconds: float | None) -> list[str]:
-  """The table's cells for `row`, from its run's results (None: not run)."""
+def cells(row: Row, entry: dict | None) -> list[str]:
+  """The table's cells for `row`, from its record entry (None: not run)."""
+  values = (entry or {}).get("values", {})
   def value(key):
-    v = (results or {}).get(key)
+    v = values.get(key)
     return "—" if v is None else row.fmt.format(v)
-  mine = value(row.key) if results else "not run yet"
+  mine = value(row.key) if entry else "not run yet"
   if row.ref_key:
-    reference = f"{row.ref_name}: {value(row.ref_key) if results else '—'}"
+    reference = f"{row.ref_name}: {value(row.ref_key) if entry else '—'}"
   else:
     reference = row.reference or "—"
   return [row.method, row.data, row.metric, mine, reference,
-          _duration(seconds),
+          _duration((entry or {}).get("seconds")),
           f"`launch.py --config=experiments/{row.experiment}.py`"]
 
 
-def table(root: str) -> str:
-  """README's results table from the runs under `root`."""
-  times = _load_json(os.path.join(root, "times.json")) or {}
+def table(record: dict) -> str:
+  """README's results table from the record (experiment -> entry)."""
   header = ["method", "data", "metric", "unsup_jax", "reference",
             "wall (2 cores)", "command"]
   lines = ["| " + " | ".join(header) + " |",
            "| " + " | ".join(["---"] * 3 + ["---:", "---", "---:", "---"])
            + " |"]
   for row in ROWS:
-    results = _load_json(os.path.join(root, row.experiment, "results.json"))
-    lines.append("| " + " | ".join(cells(row, results,
-                                          times.get(row.experiment))) + " |")
-  done = sum(os.path.exists(os.path.join(root, r.experiment, "results.json"))
-             for r in ROWS)
-  total = sum(times.get(r.experiment, 0.0) for r in ROWS)
-  stamp = time.strftime("%Y-%m-%d", time.gmtime())
+    lines.append("| " + " | ".join(cells(row, record.get(row.experiment)))
+                 + " |")
+  entries = [record[r.experiment] for r in ROWS if r.experiment in record]
+  total = sum(e.get("seconds") or 0.0 for e in entries)
+  dates = sorted({e["date"] for e in entries if e.get("date")})
+  when = (f"on {dates[0]}" if len(dates) == 1 else
+          f"from {dates[0]} to {dates[-1]}" if dates else "")
   lines.append("")
-  lines.append(f"Written by `make results` on {stamp}: {done} of {len(ROWS)} "
-               f"runs finished, {_duration(total)} of runs timed. Commands "
-               f"in full: `python launch.py --config=experiments/NAME.py "
-               f"--workdir=workdirs/NAME`.")
+  lines.append(
+      f"Written by `make results`: {len(entries)} of {len(ROWS)} runs "
+      f"recorded{' ' + when if when else ''}, {_duration(total)} of runs "
+      f"timed; each row's commit is in `experiments/_results.json`. "
+      f"Commands in full: `python launch.py --config=experiments/NAME.py "
+      f"--workdir=workdirs/NAME`.")
   return "\n".join(lines)
+
+
+def _commit() -> str:
+  """HEAD's short hash, `+changes` where the library or the experiments
+  (not this driver and its record) differ from it; `unknown` outside a git
+  checkout."""
+  def git(*args):
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+  try:
+    head = git("rev-parse", "--short", "HEAD")
+    if head.returncode:
+      return "unknown"
+    changed = git("status", "--porcelain", "--", "unsup_jax", "launch.py",
+                  "experiments", ":(exclude,glob)experiments/_results.*")
+    return head.stdout.strip() + ("+changes" if changed.stdout.strip()
+                                  else "")
+  except (OSError, subprocess.SubprocessError):
+    return "unknown"
+
+
+def entry(row: Row, results: dict, seconds: float | None,
+          commit: str) -> dict:
+  """What the record keeps of a finished run: the values its row reads."""
+  return {"values": {k: results[k] for k in row.keys() if k in results},
+          "seconds": None if seconds is None else round(seconds, 1),
+          "commit": commit,
+          "date": time.strftime("%Y-%m-%d", time.gmtime())}
+
+
+def load_record(path: str) -> dict:
+  """The record (experiment -> entry); {} where there is none yet. A
+  record that cannot be read is an error, never silently replaced."""
+  if not os.path.exists(path):
+    return {}
+  record = _load_json(path)
+  if not isinstance(record, dict):
+    raise ValueError(f"{path} is not a JSON object of recorded runs")
+  unknown = sorted(set(record) - set(_BY_NAME))
+  if unknown:
+    raise ValueError(f"{path} records runs not in the table: "
+                     f"{', '.join(unknown)}")
+  return record
 
 
 def write_readme(readme: str, text: str) -> None:
@@ -250,9 +305,11 @@ def write_readme(readme: str, text: str) -> None:
   atomic_write(readme, head + BEGIN + "\n" + text + "\n" + END + tail)
 
 
-def run(names: list[str], root: str, progress: bool = True) -> list[str]:
-  """Runs (or resumes) every experiment in `names` whose run has not
-  finished; returns those that failed. Each run's output goes to
+def run(names: list[str], root: str, record_path: str,
+        progress: bool = True) -> list[str]:
+  """Runs (or resumes) every experiment in `names` and records each that
+  finishes (a run already finished in `root` is recorded without running
+  again); returns those that failed. Each run's output goes to
   `ROOT/NAME.log`, its wall time (summed over resumptions) to
   `ROOT/times.json`."""
   import tqdm  # pylint: disable=g-import-not-at-top
@@ -262,23 +319,36 @@ def run(names: list[str], root: str, progress: bool = True) -> list[str]:
   bar = tqdm.tqdm(names, unit="run", disable=not progress)
   for name in bar:
     workdir = os.path.join(root, name)
-    if os.path.exists(os.path.join(workdir, "results.json")):
-      continue
-    bar.set_description(name)
-    start = time.time()
-    with open(os.path.join(root, f"{name}.log"), "a") as log:
-      code = subprocess.call(
-          [sys.executable, os.path.join(ROOT, "launch.py"),
-           f"--config={os.path.join(ROOT, 'experiments', name + '.py')}",
-           f"--workdir={workdir}", "--progress=false"],
-          cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    times = _load_json(times_path) or {}
-    times[name] = times.get(name, 0.0) + time.time() - start
-    atomic_write(times_path, json.dumps(times, indent=1, sort_keys=True))
-    if code:
+    results_path = os.path.join(workdir, "results.json")
+    if not os.path.exists(results_path):
+      bar.set_description(name)
+      fresh = not os.path.exists(workdir)   # else resumed: times add up
+      start = time.time()
+      with open(os.path.join(root, f"{name}.log"), "a") as log:
+        code = subprocess.call(
+            [sys.executable, os.path.join(ROOT, "launch.py"),
+             f"--config={os.path.join(ROOT, 'experiments', name + '.py')}",
+             f"--workdir={workdir}", "--progress=false"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+      times = _load_json(times_path) or {}
+      times[name] = (0.0 if fresh else times.get(name, 0.0)) + (
+          time.time() - start)
+      atomic_write(times_path, json.dumps(times, indent=1, sort_keys=True))
+      if code:
+        failed.append(name)
+        bar.write(f"{name} failed (exit status {code}): see "
+                  f"{os.path.join(root, name + '.log')}")
+        continue
+    results = _load_json(results_path)
+    if not isinstance(results, dict):
       failed.append(name)
-      bar.write(f"{name} failed (exit status {code}): see "
-                f"{os.path.join(root, name + '.log')}")
+      bar.write(f"{name}: {results_path} is missing or not JSON")
+      continue
+    record = load_record(record_path)   # re-read: others may have added
+    record[name] = entry(_BY_NAME[name], results,
+                         (_load_json(times_path) or {}).get(name), _commit())
+    atomic_write(record_path, json.dumps(record, indent=1, sort_keys=True)
+                 + "\n")
   return failed
 
 
@@ -287,14 +357,23 @@ def main(argv) -> int:
   del argv
   f = flags.FLAGS
   names = f.only or [r.experiment for r in ROWS]
-  unknown = [n for n in names if n not in _BY_NAME]
+  unknown = [n for n in names + f.rerun if n not in _BY_NAME]
   if unknown:
     print(f"error: not in the results table: {', '.join(unknown)} "
           f"(choose from {', '.join(_BY_NAME)})", file=sys.stderr)
     return 2
-  failed = [] if f.table else run(names, f.root, progress=f.progress)
   try:
-    write_readme(f.readme, table(f.root))
+    record = load_record(f.record)
+  except ValueError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  failed = []
+  if not f.table:
+    todo = [n for n in names if n not in record or n in f.rerun] + [
+        n for n in f.rerun if n not in names]
+    failed = run(todo, f.root, f.record, progress=f.progress)
+  try:
+    write_readme(f.readme, table(load_record(f.record)))
   except (OSError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
@@ -310,5 +389,8 @@ if __name__ == "__main__":
                       "where the runs are")
   flags.DEFINE_string("readme", os.path.join(ROOT, "README.md"),
                       "the README to write the table into")
+  flags.DEFINE_list("rerun", [], "record these experiments again (from "
+                    "workdirs/NAME; delete it to measure afresh)")
+  flags.DEFINE_string("record", RECORD, "the record of finished runs")
   flags.DEFINE_bool("progress", True, "show a progress bar")
   app.run(lambda argv: sys.exit(main(argv)))

@@ -28,13 +28,16 @@ def _write(root, name, results):
   (root / name / "results.json").write_text(json.dumps(results))
 
 
-def test_cells_come_from_the_results(tmp_path):
-  _write(tmp_path, "vae_mnist", {"test_nll": 99.244, "test_elbo": -106.9})
-  _write(tmp_path, "tdvae_oscillator", {"test_mse_tdvae_d1": 0.0123,
-                                        "test_mse_kalman_d1": 0.0111})
-  (tmp_path / "times.json").write_text(json.dumps({"vae_mnist": 95.2,
-                                                   "tdvae_oscillator": 900}))
-  text = T.table(str(tmp_path))
+def _entry(values, seconds):
+  return {"values": values, "seconds": seconds, "commit": "abc1234",
+          "date": "2026-12-05"}
+
+
+def test_cells_come_from_the_record():
+  record = {"vae_mnist": _entry({"test_nll": 99.244}, 95.2),
+            "tdvae_oscillator": _entry({"test_mse_tdvae_d1": 0.0123,
+                                        "test_mse_kalman_d1": 0.0111}, 900)}
+  text = T.table(record)
   lines = {l.split(" | ")[0][2:]: l for l in text.splitlines()
            if l.startswith("| ")}
   vae = lines["VAE"]
@@ -45,7 +48,48 @@ def test_cells_come_from_the_results(tmp_path):
   assert "| 15 min |" in tdvae
   dec = lines["DEC"]
   assert "not run yet" in dec and "84.3%: Xie" in dec
-  assert f"2 of {len(T.ROWS)} runs finished" in text
+  assert f"2 of {len(T.ROWS)} runs recorded on 2026-12-05" in text
+  assert "17 min of runs timed" in text   # 995 s
+
+
+def test_a_finished_run_is_recorded_with_its_rows_values_only(tmp_path):
+  root, record_path = tmp_path / "runs", tmp_path / "record.json"
+  _write(root, "m2_mnist", {"test_accuracy": 0.9012, "test_elbo": -99.0})
+  (root / "times.json").write_text(json.dumps({"m2_mnist": 61.26}))
+  assert T.run(["m2_mnist"], str(root), str(record_path),
+               progress=False) == []          # finished: not run again
+  entry = json.loads(record_path.read_text())["m2_mnist"]
+  assert entry["values"] == {"test_accuracy": 0.9012}
+  assert entry["seconds"] == 61.3 and entry["commit"] and entry["date"]
+  assert "| 90.1% | 88.0%: Kingma" in T.table(T.load_record(
+      str(record_path)))
+
+
+def _results_py(*args):
+  return subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "_results.py"),
+       *args], capture_output=True, text=True, timeout=60)
+
+
+def test_recorded_runs_are_skipped_and_bad_records_refused(tmp_path):
+  readme = tmp_path / "README.md"
+  readme.write_text(f"{T.BEGIN}\nkept\n{T.END}\n")
+  record = tmp_path / "record.json"
+  record.write_text(json.dumps({"vae_mnist": _entry({"test_nll": 90.0},
+                                                    60.0)}))
+  args = [f"--root={tmp_path / 'runs'}", f"--readme={readme}",
+          f"--record={record}", "--progress=false"]
+  out = _results_py("--only=vae_mnist", *args)
+  assert out.returncode == 0, out.stderr
+  assert not os.path.exists(tmp_path / "runs" / "vae_mnist")   # not run
+  assert "| 90.00 |" in readme.read_text()
+  written = readme.read_text()
+  for bad in ("not json", json.dumps({"no_such_run": {}})):
+    record.write_text(bad)
+    out = _results_py("--only=vae_mnist", *args)
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
+    assert str(record) in out.stderr
+    assert record.read_text() == bad and readme.read_text() == written
 
 
 def test_readme_is_rewritten_between_its_markers_only(tmp_path):
@@ -73,25 +117,32 @@ def test_the_project_readme_has_the_markers_once():
 def test_unknown_experiment_is_refused_and_readme_kept(tmp_path):
   readme = tmp_path / "README.md"
   readme.write_text(f"{T.BEGIN}\nkept\n{T.END}\n")
-  out = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "experiments", "_results.py"),
-       "--only=vae_mnist,no_such_run", f"--root={tmp_path}",
-       f"--readme={readme}"], capture_output=True, text=True, timeout=60)
+  out = _results_py("--only=vae_mnist,no_such_run", f"--root={tmp_path}",
+                    f"--readme={readme}")
   assert out.returncode == 2
   assert "no_such_run" in out.stderr and len(out.stderr.splitlines()) == 1
   assert readme.read_text() == f"{T.BEGIN}\nkept\n{T.END}\n"
 
 
-def test_table_only_rewrites_from_finished_runs(tmp_path):
-  _write(tmp_path, "m2_mnist", {"test_accuracy": 0.9012})
+def test_table_only_rewrites_from_the_record(tmp_path):
+  record = tmp_path / "record.json"
+  record.write_text(json.dumps({"m2_mnist": _entry({"test_accuracy": 0.9012},
+                                                   61.0)}))
   readme = tmp_path / "README.md"
   readme.write_text(f"a\n{T.BEGIN}\n{T.END}\nb\n")
-  out = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "experiments", "_results.py"),
-       "--table", f"--root={tmp_path}", f"--readme={readme}"],
-      capture_output=True, text=True, timeout=60)
+  out = _results_py("--table", f"--root={tmp_path}", f"--readme={readme}",
+                    f"--record={record}")
   assert out.returncode == 0, out.stderr
   text = readme.read_text()
   assert text.startswith(f"a\n{T.BEGIN}\n| method |") and text.endswith(
       f"{T.END}\nb\n")
   assert "| 90.1% | 88.0%: Kingma" in text
+  assert not os.path.exists(tmp_path / "m2_mnist")
+
+
+def test_the_readme_table_is_the_records():
+  """README's table is what `make results` wrote from the committed record
+  (no hand edits, no row measured but left out)."""
+  text = open(os.path.join(ROOT, "README.md")).read()
+  table = text.split(T.BEGIN + "\n")[1].split("\n" + T.END)[0]
+  assert table == T.table(T.load_record(T.RECORD))
