@@ -49,7 +49,7 @@ def test_features_shape_and_batching(cache, data):
   assert features.shape == (613, fc.FEATURE_DIM)
   assert features.dtype == np.float32 and np.all(features >= 0)   # ReLU
   np.testing.assert_allclose(classifier.features(images[600:]),
-                             features[600:], rtol=1e-5, atol=1e-6)
+                             features[600:], rtol=1e-4, atol=1e-5)  # float32 sums differ by batch
   # Informative: not collapsed to a few dimensions.
   assert np.linalg.matrix_rank(np.cov(features, rowvar=False)) > 20
   with pytest.raises(UserError, match="28, 28, 1"):
