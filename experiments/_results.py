@@ -199,6 +199,10 @@ def _load_json(path: str):
     return None
 
 
+def _write_json(path: str, value) -> None:
+  atomic_write(path, json.dumps(value, indent=1, sort_keys=True) + "\n")
+
+
 def _duration(seconds: float | None) -> str:
   if seconds is None:
     return "—"
@@ -268,8 +272,8 @@ def _commit() -> str:
     return "unknown"
 
 
-def entry(row: Row, results: dict, seconds: float | None,
-          commit: str) -> dict:
+def record_entry(row: Row, results: dict, seconds: float | None,
+                 commit: str) -> dict:
   """What the record keeps of a finished run: the values its row reads."""
   return {"values": {k: results[k] for k in row.keys() if k in results},
           "seconds": None if seconds is None else round(seconds, 1),
@@ -320,6 +324,7 @@ def run(names: list[str], root: str, record_path: str,
   for name in bar:
     workdir = os.path.join(root, name)
     results_path = os.path.join(workdir, "results.json")
+    times = _load_json(times_path) or {}
     if not os.path.exists(results_path):
       bar.set_description(name)
       fresh = not os.path.exists(workdir)   # else resumed: times add up
@@ -330,10 +335,9 @@ def run(names: list[str], root: str, record_path: str,
              f"--config={os.path.join(ROOT, 'experiments', name + '.py')}",
              f"--workdir={workdir}", "--progress=false"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-      times = _load_json(times_path) or {}
       times[name] = (0.0 if fresh else times.get(name, 0.0)) + (
           time.time() - start)
-      atomic_write(times_path, json.dumps(times, indent=1, sort_keys=True))
+      _write_json(times_path, times)
       if code:
         failed.append(name)
         bar.write(f"{name} failed (exit status {code}): see "
@@ -345,10 +349,9 @@ def run(names: list[str], root: str, record_path: str,
       bar.write(f"{name}: {results_path} is missing or not JSON")
       continue
     record = load_record(record_path)   # re-read: others may have added
-    record[name] = entry(_BY_NAME[name], results,
-                         (_load_json(times_path) or {}).get(name), _commit())
-    atomic_write(record_path, json.dumps(record, indent=1, sort_keys=True)
-                 + "\n")
+    record[name] = record_entry(_BY_NAME[name], results, times.get(name),
+                                _commit())
+    _write_json(record_path, record)
   return failed
 
 
