@@ -296,8 +296,9 @@ def load_record(path: str) -> dict:
   return record
 
 
-def write_readme(readme: str, text: str) -> None:
-  """Replaces README's table between the markers (atomically)."""
+def _split_readme(readme: str) -> tuple[str, str]:
+  """README's text before and after its table; OSError where it cannot be
+  read, ValueError where its markers are missing or out of order."""
   with open(readme) as f:
     content = f.read()
   if content.count(BEGIN) != 1 or content.count(END) != 1 or \
@@ -305,7 +306,12 @@ def write_readme(readme: str, text: str) -> None:
     raise ValueError(f"{readme} needs one {BEGIN} line and one {END} line "
                      "after it")
   head, rest = content.split(BEGIN)
-  _, tail = rest.split(END)
+  return head, rest.split(END)[1]
+
+
+def write_readme(readme: str, text: str) -> None:
+  """Replaces README's table between the markers (atomically)."""
+  head, tail = _split_readme(readme)
   atomic_write(readme, head + BEGIN + "\n" + text + "\n" + END + tail)
 
 
@@ -367,7 +373,8 @@ def main(argv) -> int:
     return 2
   try:
     record = load_record(f.record)
-  except ValueError as e:
+    _split_readme(f.readme)   # before hours of runs, not after them
+  except (OSError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
   failed = []

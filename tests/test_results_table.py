@@ -124,6 +124,19 @@ def test_unknown_experiment_is_refused_and_readme_kept(tmp_path):
   assert readme.read_text() == f"{T.BEGIN}\nkept\n{T.END}\n"
 
 
+def test_a_readme_that_cannot_take_the_table_is_refused_before_any_run(
+    tmp_path):
+  for readme in (tmp_path / "missing.md", tmp_path / "unmarked.md"):
+    if readme.name == "unmarked.md":
+      readme.write_text("no markers\n")
+    out = _results_py("--only=vae_mnist", f"--root={tmp_path / 'runs'}",
+                      f"--readme={readme}", f"--record={tmp_path / 'r.json'}")
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
+    assert str(readme) in out.stderr
+    assert not os.path.exists(tmp_path / "runs")   # nothing was run
+    assert not os.path.exists(tmp_path / "r.json")
+
+
 def test_table_only_rewrites_from_the_record(tmp_path):
   record = tmp_path / "record.json"
   record.write_text(json.dumps({"m2_mnist": _entry({"test_accuracy": 0.9012},
