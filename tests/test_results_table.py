@@ -126,9 +126,9 @@ def test_unknown_experiment_is_refused_and_readme_kept(tmp_path):
 
 def test_a_readme_that_cannot_take_the_table_is_refused_before_any_run(
     tmp_path):
-  for readme in (tmp_path / "missing.md", tmp_path / "unmarked.md"):
-    if readme.name == "unmarked.md":
-      readme.write_text("no markers\n")
+  unmarked = tmp_path / "unmarked.md"
+  unmarked.write_text("no markers\n")
+  for readme in (tmp_path / "missing.md", unmarked):
     out = _results_py("--only=vae_mnist", f"--root={tmp_path / 'runs'}",
                       f"--readme={readme}", f"--record={tmp_path / 'r.json'}")
     assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
