@@ -40,6 +40,8 @@ def metric_strips(values, path, *, title="Metrics over methods and seeds"):
   """`values`: `{metric: {method: [value per seed]}}`, one panel per metric,
   each seed a dot and the mean a bar (as Locatello et al. 2019 show)."""
   metrics = list(values)
+  # One colour per method in every panel, also where a panel lacks some.
+  every = list(dict.fromkeys(m for metric in metrics for m in values[metric]))
   cols = min(4, len(metrics))
   rows = -(-len(metrics) // cols)
   fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows),
@@ -50,7 +52,8 @@ def metric_strips(values, path, *, title="Metrics over methods and seeds"):
       v = np.asarray(values[metric][m], np.float64)
       ax.scatter(np.full(len(v), i) + np.linspace(-0.1, 0.1, len(v)), v,
                  s=10, color="black", zorder=3)
-      ax.bar(i, np.mean(v), color=plt.cm.tab10(i % 10), alpha=0.6)
+      ax.bar(i, np.mean(v), color=plt.cm.tab10(every.index(m) % 10),
+             alpha=0.6)
     ax.set_xticks(range(len(methods)), methods, rotation=45, ha="right",
                   fontsize=7)
     ax.set_title(metric, fontsize=8)
