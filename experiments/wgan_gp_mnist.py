@@ -2,6 +2,10 @@
 a gradient penalty of weight 10, five critic updates per generator update,
 Adam(1e-4, beta1 = 0, beta2 = 0.9) as in the paper.
 
+4,000 generator steps: at 1,000 (431 s of training on 2 cores) the FID was
+still falling fast, 1011 / 717 / 495 / 319 at steps 250 / 500 / 750 /
+1,000 (floor 11.0).
+
   python launch.py --config=experiments/wgan_gp_mnist.py \\
       --workdir=workdirs/wgan_gp_mnist
 """
@@ -18,7 +22,7 @@ def get_config(arg=None):
   c.gan.g_learning_rate = c.gan.d_learning_rate = 1e-4
   c.gan.beta1, c.gan.beta2 = 0.0, 0.9
   c.data.batch_size = 64
-  c.train.num_steps = 1000
-  c.train.eval_every = 250
-  c.train.checkpoint_every = 250
+  c.train.num_steps = 4000
+  c.train.eval_every = 500
+  c.train.checkpoint_every = 500
   return configs.variant(c, arg)
