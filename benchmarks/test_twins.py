@@ -19,7 +19,7 @@ import pytest
 
 import torch
 
-from unsup_jax.methods import gan
+from unsup_jax.methods.adversarial import gan
 from unsup_jax.methods import registry
 from unsup_jax.models import gan as gan_models
 from unsup_jax.ops import quantize

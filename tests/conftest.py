@@ -51,25 +51,25 @@ _GROUPS = {
     "tests/eval/test_feature_classifier.py::": "fid_classifier",
     # The tour notebook trains dcgan_mnist among its runs.
     "tests/test_notebooks.py::test_tour": "fid_classifier",
-    "tests/methods/test_gan.py::test_training_lowers_fid": "fid_classifier",
+    "tests/methods/adversarial/test_gan.py::test_training_lowers_fid": "fid_classifier",
     **{f"tests/test_experiments.py::test_smoke_variant_writes_report[{n}]":
        "fid_classifier" for n in ("dcgan_mnist", "hinge_gan_mnist",
                                   "wgan_gp_mnist", "gan_ablation",
                                   "denoising_aae_study",
                                   "tdvae_moving_digits")},
     "tests/training/test_distributed.py::test_two_processes": "one_process",
-    "tests/methods/test_ae_vs_pca.py::": "ae_vs_pca_trained",
+    "tests/methods/compression/test_ae_vs_pca.py::": "ae_vs_pca_trained",
     "tests/test_launch.py::test_checkpoint_of_a_different_model":
         "finished_run",
     "tests/test_launch.py::test_corrupt_checkpoint": "finished_run",
 }
 _SLOW_FIRST = ("tests/test_notebooks.py", "tests/test_experiments.py",
                "tests/training/test_faults.py",
-               "tests/methods/test_vqvae.py", "tests/training/test_distributed.py",
+               "tests/methods/discrete/test_vqvae.py", "tests/training/test_distributed.py",
                "tests/training/test_resume.py", "tests/test_api.py",
-               "tests/nn/test_pixelcnn.py", "tests/methods/test_gan.py",
-               "tests/methods/test_anomaly.py", "tests/training/test_parallel.py",
-               "tests/methods/test_tdvae.py")
+               "tests/nn/test_pixelcnn.py", "tests/methods/adversarial/test_gan.py",
+               "tests/methods/compression/test_anomaly.py", "tests/training/test_parallel.py",
+               "tests/methods/sequences/test_tdvae.py")
 
 
 def _group(nodeid: str) -> str | None:

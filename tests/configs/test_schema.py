@@ -10,7 +10,7 @@ from unsup_jax.configs import base, schema
 from unsup_jax.errors import UserError
 
 
-@pytest.mark.parametrize("method", configs.METHODS)
+@pytest.mark.parametrize("method", configs.method_names())
 def test_every_method_config_is_valid_with_its_defaults(method):
   m = configs.module(method)
   c = m.config()
@@ -24,7 +24,7 @@ def _numeric_fields():
   """(method, section, field, Field) of every number in every section."""
   out = [("vae", name, field, f) for name, fields in base.SECTIONS.items()
          for field, f in fields.items()]
-  for method in configs.METHODS:
+  for method in configs.method_names():
     for name, fields in configs.module(method).SECTIONS.items():
       out += [(method, name, field, f) for field, f in fields.items()]
   return [o for o in out if o[3].kind in ("int", "float")]

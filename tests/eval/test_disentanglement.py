@@ -133,7 +133,7 @@ def test_a_wrong_representation_shape_is_named(sampler):
 
 
 def test_mi_based_metrics_keep_their_points_when_the_others_shrink():
-  from unsup_jax.methods import disentangle_eval  # pylint: disable=g-import-not-at-top
+  from unsup_jax.eval.disentanglement import representation as disentangle_eval  # pylint: disable=g-import-not-at-top
   s = disentangle_eval.settings(0.02)
   assert s["mig"]["num_train"] == s["modularity_explicitness"][
       "num_train"] == 10_000
@@ -151,7 +151,7 @@ def test_mi_based_metrics_keep_their_points_when_the_others_shrink():
 
 def test_the_exported_points_are_the_ones_mig_scored():
   from unsup_jax.data import sources  # pylint: disable=g-import-not-at-top
-  from unsup_jax.methods import disentangle_eval  # pylint: disable=g-import-not-at-top
+  from unsup_jax.eval.disentanglement import representation as disentangle_eval  # pylint: disable=g-import-not-at-top
   ds = sources.load("colour_sprites", num_train=64, num_test=16)
   weights = np.random.default_rng(0).normal(size=(32 * 32 * 3, 4))
   rep = lambda x: x.reshape(len(x), -1) @ weights

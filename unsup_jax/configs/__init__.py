@@ -15,7 +15,9 @@ builds its config from these modules only:
     return configs.variant(c, arg)
 """
 
+import functools
 import importlib
+import pkgutil
 import types
 
 import ml_collections
@@ -24,24 +26,30 @@ from unsup_jax.configs import base, schema
 from unsup_jax.configs.base import base_config
 from unsup_jax.errors import UserError
 
-# config.method -> its config module `unsup_jax.configs.<name>`; the method
-# itself is `unsup_jax.methods.<name>`.
-METHODS = ("vae", "autoencoder", "pca", "inpainting", "semantic_hashing",
-           "vqvae", "gan", "anomaly", "ae_vs_pca", "gan_ablation",
-           "gan_inpainting", "aae", "aae_study", "factor_vae", "weak_vae",
-           "disentanglement_study", "dec", "vade", "clustering_study",
-           "semi_supervised", "label_budget_study", "tdvae", "word2vec",
-           "sentence_vae")
+__all__ = ["base", "base_config", "method_names", "module", "schema",
+           "validate", "variant"]
 
-__all__ = ["METHODS", "base", "base_config", "module", "schema", "validate",
-           "variant"]
+
+@functools.lru_cache(maxsize=None)
+def method_names() -> tuple[str, ...]:
+  """Every method's name: the modules here that declare their `SECTIONS`
+  and a `config()` (the others are the engine's `base` and helpers:
+  `schema`, `files`, ...). The method itself is
+  `unsup_jax/methods/<family>/<name>.py` (`methods.registry`)."""
+  package = importlib.import_module("unsup_jax.configs")
+  names = []
+  for info in pkgutil.iter_modules(package.__path__):
+    m = importlib.import_module(f"unsup_jax.configs.{info.name}")
+    if hasattr(m, "SECTIONS") and hasattr(m, "config"):
+      names.append(info.name)
+  return tuple(sorted(names))
 
 
 def module(method: str) -> types.ModuleType:
   """The config module of `method` (a UserError for an unknown name)."""
-  if method not in METHODS:
+  if method not in method_names():
     raise UserError(f"config.method {method!r} is unknown; choose one of "
-                    f"{', '.join(sorted(METHODS))}")
+                    f"{', '.join(method_names())}")
   return importlib.import_module(f"unsup_jax.configs.{method}")
 
 

@@ -132,3 +132,8 @@ class Spec:
   @property
   def num_classes(self) -> int:
     return int(self.meta.get("num_classes", 0))
+
+
+def labels_of(split: Mapping[str, np.ndarray]) -> np.ndarray | None:
+  """A split's `label` feature, or None when it has none."""
+  return np.asarray(split["label"]) if "label" in split else None

@@ -273,3 +273,26 @@ def _train_and_cache(cache_path: str, seed: int,
   _write_atomic(cache_path + ".json",
                 json.dumps(meta, indent=2).encode())
   return classifier
+
+
+# Where `cached` keeps the network when no path is configured.
+CACHE_ENV = "UNSUP_JAX_FID_CLASSIFIER"
+
+
+def cache_path(configured: str, workdir: str | None) -> str:
+  """Where the feature network is cached: the configured path, else
+  `$UNSUP_JAX_FID_CLASSIFIER`, else the run's workdir (or ~/.cache)."""
+  if configured:
+    return configured
+  if os.environ.get(CACHE_ENV):
+    return os.environ[CACHE_ENV]
+  base = workdir or os.path.join(os.path.expanduser("~"), ".cache",
+                                 "unsup_jax")
+  return os.path.join(base, "fid_classifier.msgpack")
+
+
+def cached(configured: str, workdir: str | None) -> FeatureClassifier:
+  """The feature network of FID/KID and of the digit checks of generated
+  images (GANs, AAE samples, TD-VAE rollouts), trained on first use and
+  cached at `cache_path(configured, workdir)`."""
+  return load_or_train(cache_path(configured, workdir), seed=0)

@@ -181,3 +181,24 @@ def kid(features_a: np.ndarray, features_b: np.ndarray, *,
       for _ in range(num_subsets)])
   std = float(values.std(ddof=1)) if num_subsets > 1 else 0.0
   return float(values.mean()), std
+
+
+# Rows per KID subset of `fid_kid` (the generated sets have 200-1,000).
+KID_SUBSET = 500
+
+
+def fid_kid(f_gen, f_real) -> dict:
+  """FID and KID (mean, std over subsets of `KID_SUBSET`) of generated
+  against real images, from their features (e.g.
+  `eval.feature_classifier.FeatureClassifier.features`)."""
+  kid_mean, kid_std = kid(f_gen, f_real, subset_size=KID_SUBSET)
+  return {"fid": fid(f_gen, f_real), "kid": kid_mean, "kid_std": kid_std}
+
+
+def nearest_training_images(samples, train_images) -> np.ndarray:
+  """The training image closest in squared pixel distance to each sample
+  (a memorisation check): `[N, H, W, C]`, `[M, H, W, C]` -> `[N, H, W, C]`."""
+  a = np.asarray(samples, np.float32).reshape(len(samples), -1)
+  b = np.asarray(train_images, np.float32).reshape(len(train_images), -1)
+  d2 = (a * a).sum(1)[:, None] - 2 * a @ b.T + (b * b).sum(1)[None, :]
+  return np.asarray(train_images)[np.argmin(d2, axis=1)]

@@ -32,6 +32,7 @@ import optax
 
 from unsup_jax.data.streams import balanced_rows
 from unsup_jax.errors import UserError
+from unsup_jax.eval.batched import map_batches
 
 # Candidate L2 strengths, strongest first (ties in CV accuracy go to the
 # strongest). On standardised features l2 = 1/N is scikit-learn's C = 1.
@@ -263,3 +264,33 @@ def probe_table(metrics: dict) -> str:
   lines += [f"| {n} | {cell(rows[n], 'codes')} | {cell(rows[n], 'pixels')} |"
             for n in sorted(rows)]
   return "\n".join(lines)
+
+
+PROBE_NOTE = ("Linear probes (`eval/probes.py`): softmax regression on the "
+              "codes of n class-balanced labelled training images, beside the "
+              "same probe on their pixels; L2 strength by 4-fold "
+              "cross-validation on those n only; accuracy on the test set.")
+
+
+def probe_encoder(encode, test_codes: np.ndarray, data, *, label_counts,
+                  batch_size: int, seed: int) -> dict:
+  """`probe_metrics` of an encoder: `encode` (`[B, H, W, C] -> [B, D]`)
+  maps the training images of the evaluation view `data` to codes, beside
+  the given `test_codes`; {} without labels or without `label_counts`."""
+  train, test = data.split("train"), data.split("test")
+  if not label_counts or "label" not in train or "label" not in test:
+    return {}
+  train_codes = map_batches(jax.jit(encode), train["image"],
+                            batch_size=batch_size)
+  return probe_metrics(
+      train_codes, train["label"], test_codes, test["label"],
+      label_counts=tuple(label_counts), raw_train=train["image"],
+      raw_test=test["image"], seed=seed)
+
+
+def probe_notes(results: dict, outputs: dict | None = None) -> list:
+  """The probe table as a report section (empty without probe metrics);
+  a `report_notes` of any method that reports probes."""
+  del outputs
+  table = probe_table(results)
+  return [f"### Linear probes\n\n{PROBE_NOTE}\n\n{table}"] if table else []

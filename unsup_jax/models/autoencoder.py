@@ -97,3 +97,16 @@ class TiedLinearAutoencoder(nn.Module):
     """The shared matrix as K images: `[K, H, W, C]`."""
     return jnp.transpose(self.kernel).reshape(
         (self.latent_dim,) + tuple(self.image_shape))
+
+
+def from_config(a, image_shape):
+  """The autoencoder of config section `a` (`config.autoencoder`) for
+  images of `image_shape`: tied linear, or MLP / conv trunks."""
+  if a.kind == "linear_tied":
+    return TiedLinearAutoencoder(
+        latent_dim=a.latent_dim, image_shape=tuple(image_shape),
+        code_activation=a.code_activation)
+  return Autoencoder(
+      kind=a.kind, encoder_hidden=tuple(a.encoder_hidden),
+      decoder_hidden=tuple(a.decoder_hidden), latent_dim=a.latent_dim,
+      image_shape=tuple(image_shape), code_activation=a.code_activation)

@@ -18,7 +18,6 @@ when sampling for evaluation.
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 from unsup_jax.nn.conv import DownConv2x, UpConv2x
 from unsup_jax.nn.spectral_norm import SpectralNorm

@@ -1,4 +1,5 @@
-"""Encoder and decoder trunks shared by the autoencoder family.
+"""Encoder and decoder trunks shared by the autoencoder family, and the
+discriminator on codes of the adversarial autoencoder and FactorVAE.
 
 `kind="mlp"` flattens images through dense layers (the 784-512-20 networks of
 Kingma & Welling 2014); `kind="conv"` uses strided convolutions.
@@ -62,3 +63,21 @@ class Decoder(nn.Module):
       return ConvDecoder(tuple(self.output_shape), tuple(self.hidden),
                          name="trunk")(z)
     raise ValueError(f"unknown network kind {self.kind!r}; use {KINDS}")
+
+
+class CodeDiscriminator(nn.Module):
+  """`[B, D]` codes -> `[B]` logits: an MLP with leaky ReLUs. It tells prior
+  samples from encoded codes (adversarial autoencoders, Makhzani et al.
+  2016) or codes from codes with shuffled units (FactorVAE, Kim & Mnih
+  2018).
+
+  Attributes:
+    hidden: hidden widths.
+  """
+  hidden: tuple[int, ...]
+
+  @nn.compact
+  def __call__(self, z: jax.Array) -> jax.Array:
+    h = MLP(tuple(self.hidden), activation=nn.leaky_relu,
+            activate_final=True)(z)
+    return nn.Dense(1)(h)[:, 0]

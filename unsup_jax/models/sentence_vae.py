@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from unsup_jax.data.sentences import PAD
 from unsup_jax.losses.categorical import sequence_log_likelihood
 from unsup_jax.nn.rnn import Recurrent, hidden_state, make_cell
+from unsup_jax.ops import distributions
 
 CONDITIONINGS = ("input", "initial")
 
@@ -121,3 +122,23 @@ class SentenceVAE(nn.Module):
     targets = tokens[:, 1:]
     return sequence_log_likelihood(self.logits(inputs, z), targets,
                                    targets != PAD)
+
+
+def from_config(v, vocab_size: int) -> SentenceVAE:
+  """The network of section `v` (`config.svae`) over `vocab_size` ids: the
+  VAE, or the language model when `v.model` is "lm"."""
+  return SentenceVAE(vocab_size=vocab_size, embed_dim=v.embed_dim,
+                     hidden=v.hidden,
+                     latent_dim=v.latent_dim if v.model == "vae" else 0,
+                     cell=v.cell, conditioning=v.conditioning)
+
+
+def posterior_sample(model: SentenceVAE, params, tokens: jax.Array,
+                     keys: jax.Array) -> dict:
+  """q(z|x) of `tokens` `[B, L]` and one z per sentence from `keys` `[B]`:
+  `{mean, logvar, z, kl_units [B, D]}`."""
+  mean, logvar = model.apply({"params": params}, tokens,
+                             method=SentenceVAE.encode)
+  z = jax.vmap(distributions.reparameterize)(keys, mean, logvar)
+  return dict(mean=mean, logvar=logvar, z=z,
+              kl_units=distributions.kl_standard_normal_units(mean, logvar))

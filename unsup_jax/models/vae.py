@@ -66,3 +66,11 @@ class VAE(nn.Module):
     """Deterministic pass through the posterior mean (used to initialise)."""
     mean, _ = self.encode(x)
     return self.decode(mean)
+
+
+def from_config(v, image_shape) -> VAE:
+  """The VAE of config section `v` (`config.vae`, or `config.m1`) for
+  images of `image_shape`."""
+  return VAE(kind=v.kind, encoder_hidden=tuple(v.encoder_hidden),
+             decoder_hidden=tuple(v.decoder_hidden), latent_dim=v.latent_dim,
+             image_shape=tuple(image_shape), likelihood=v.likelihood)

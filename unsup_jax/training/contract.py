@@ -33,13 +33,16 @@ imports `methods/`. It is a `Method`:
   logged records (added by the engine).
 * `fingerprint`: what defines the model (checked on resume, with the
   parameter shapes).
-* `report_notes(results) -> [markdown]`: optional report sections.
+* `report_notes(results, outputs) -> [markdown]`: optional report sections,
+  from the final results (`test_*` keys) and the outputs of the final
+  `evaluate` (plotting and markdown only, as `figures`).
 
 A `Study` trains several models, each a `SubRun` with its own config,
 method and data, as a sub-run of the same loop in `workdir/runs/NAME` (with
 its own checkpoints, so a study resumes sub-run by sub-run), then
-evaluates them together: `evaluate(states, data, key, *, full)` with
-`states` the final state of every sub-run by name.
+evaluates them together: `evaluate(states, data, key, *, full, runs)` with
+`states` the final state of every sub-run by name and `runs` its `SubRun`
+by name (to evaluate a sub-run with its own method and data).
 """
 
 from typing import Any, Callable, NamedTuple, Sequence
@@ -68,7 +71,7 @@ class Method(NamedTuple):
   evaluate: Callable[..., tuple[dict, dict]]
   figures: Callable[..., dict]
   fingerprint: dict
-  report_notes: Callable[[dict], list] | None = None
+  report_notes: Callable[[dict, dict], list] | None = None
 
 
 class SubRun(NamedTuple):
@@ -85,14 +88,22 @@ class Study(NamedTuple):
 
   Attributes:
     runs: `runs(data) -> [SubRun]`, from the study's own prepared data.
-    evaluate: `(states, data, key, *, full) -> (metrics, outputs)`.
+    evaluate: `(states, data, key, *, full, runs) -> (metrics, outputs)`,
+      `runs` the `SubRun`s by name.
     figures, fingerprint, report_notes: as in `Method`.
   """
   runs: Callable[[Any], Sequence[SubRun]]
   evaluate: Callable[..., tuple[dict, dict]]
   figures: Callable[..., dict]
   fingerprint: dict
-  report_notes: Callable[[dict], list] | None = None
+  report_notes: Callable[[dict, dict], list] | None = None
+
+
+def model_fingerprint(section, fields: Sequence[str], spec) -> dict:
+  """The config fields that define a model's parameters and the images it
+  reads, for checkpoints (`Method.fingerprint`)."""
+  return {"model": {f: section[f] for f in fields},
+          "image_shape": list(spec.image_shape)}
 
 
 def step_phases(method: Method) -> list[Phase]:

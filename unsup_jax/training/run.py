@@ -15,7 +15,6 @@ from typing import Any
 import jax
 import ml_collections
 
-from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.training import lock, loop
 from unsup_jax.training.contract import Method, Study
@@ -40,7 +39,7 @@ def _quick(method: Method, data):
 def train_study(study: Study, data, workdir: str, *, progress: bool = True,
                 budget: loop.Budget | None = None):
   """Trains every sub-run of `study`; returns ({name: state}, seconds,
-  {name: records}, steps)."""
+  {name: records}, steps, {name: SubRun})."""
   states, seconds, history, steps = {}, 0.0, {}, 0
   runs = list(study.runs(data))
   for i, sub in enumerate(runs):
@@ -54,7 +53,7 @@ def train_study(study: Study, data, workdir: str, *, progress: bool = True,
     steps += int(trained.state.step)
     if jax.process_index() == 0:
       history[sub.name] = read_metrics(subdir)
-  return states, seconds, history, steps
+  return states, seconds, history, steps, {r.name: r for r in runs}
 
 
 def run(config: ml_collections.ConfigDict, method: Method | Study, data,
@@ -63,9 +62,9 @@ def run(config: ml_collections.ConfigDict, method: Method | Study, data,
   """Trains, evaluates and reports one experiment.
 
   Args:
-    config: the experiment config (validated here too: the engine's
-      sections, and the method's when `config.method` names a registered
-      method; a method written elsewhere may use any other name).
+    config: the experiment config, already validated (`configs.validate`,
+      as the public API's `run` does; a method written elsewhere may use
+      any other name).
     method: the built method or study (`methods.registry.build`).
     data: its `data.streams.Data`.
     workdir: run directory; an existing run there is resumed.
@@ -84,10 +83,6 @@ def run(config: ml_collections.ConfigDict, method: Method | Study, data,
     NonFiniteResults: a final metric is NaN or infinite (the outputs are
       written, the metric as null and named in the report).
   """
-  if config.method in configs.METHODS:
-    configs.validate(config)
-  else:
-    configs.base.check(config)
   loop.prepare_workdir(workdir)
   with lock.held(workdir, enabled=jax.process_index() == 0):
     try:
@@ -112,8 +107,9 @@ def _non_finite(results: dict) -> list[str]:
 
 def _run(config, method, data, workdir, stop_after, progress) -> dict:
   budget = loop.Budget(stop_after)
+  extra = {}
   if isinstance(method, Study):
-    states, seconds, history, steps = train_study(
+    states, seconds, history, steps, extra["runs"] = train_study(
         method, data, workdir, progress=progress, budget=budget)
     final, nonfinite = states, 0
   else:
@@ -124,7 +120,8 @@ def _run(config, method, data, workdir, stop_after, progress) -> dict:
     steps, nonfinite = int(final.step), int(final.nonfinite_total)
   eval_key = jax.random.split(jax.random.key(config.seed))[1]
   metrics, outputs = method.evaluate(
-      final, data.view, jax.random.fold_in(eval_key, 2 ** 30), full=True)
+      final, data.view, jax.random.fold_in(eval_key, 2 ** 30), full=True,
+      **extra)
   results = {f"test_{k}": v for k, v in metrics.items()}
   results.update(steps=steps, nonfinite_total=nonfinite,
                  train_seconds_this_run=float(seconds))
@@ -151,7 +148,8 @@ def write_outputs(config, workdir: str, method, outputs: dict,
     figs["training_curves"] = viz_figures.training_curves(
         records, os.path.join(figdir, "training_curves.png"))
   viz_report.write_results(workdir, results)
-  notes = list(method.report_notes(results)) if method.report_notes else []
+  notes = (list(method.report_notes(results, outputs))
+           if method.report_notes else [])
   bad = _non_finite(results)
   if bad:
     notes.insert(0, "**These results are not finite and are not valid:** " +

@@ -1,6 +1,8 @@
 """Figures of disentanglement: the unit-by-factor mutual information, the
 KL of each latent unit, and metrics over methods and seeds."""
 
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -62,3 +64,18 @@ def metric_strips(values, path, *, title="Metrics over methods and seeds"):
   fig.suptitle(title, fontsize=10)
   fig.tight_layout()
   return viz.save_figure(fig, path)
+
+
+def representation_figures(outputs: dict, outdir: str) -> dict:
+  """The figures of `eval.disentanglement.representation.evaluate`'s
+  outputs (none when there are none): the unit-by-factor mutual
+  information and, for a VAE, the KL of each unit."""
+  if "mi" not in outputs:
+    return {}
+  path = lambda name: os.path.join(outdir, f"{name}.png")
+  figs = {"mutual_information": mi_heatmap(
+      outputs["mi"], outputs["factor_names"], path("mutual_information"))}
+  if "kl_per_unit" in outputs:
+    figs["kl_per_unit"] = kl_per_unit(outputs["kl_per_unit"],
+                                      path("kl_per_unit"))
+  return figs

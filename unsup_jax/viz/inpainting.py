@@ -4,7 +4,6 @@ Like `viz/figures.py`: numpy in, one PNG written atomically (tmp file then
 `os.replace`), path out. Images are `[N, H, W, C]` floats in [0, 1].
 """
 
-import os
 from typing import Sequence
 
 import numpy as np

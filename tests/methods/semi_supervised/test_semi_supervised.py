@@ -1,0 +1,178 @@
+"""M1, M2, M1+M2 and the supervised baseline as methods: the class-grid
+bound equals one class at a time, the two streams keep their sizes and
+resume exactly, pmap = jit, which parameters each phase moves, the exports
+and the labelled subset, config errors. Tiny networks on 8x8 digits."""
+
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tests.helpers import assert_resumes_exactly, build, first_batches, \
+    load_config, pmap_and_jit_states, run
+from unsup_jax import configs
+from unsup_jax.data import streams
+from unsup_jax.errors import UserError
+from unsup_jax.losses import semi_supervised as ssl
+from unsup_jax.methods.semi_supervised import bounds
+from unsup_jax.methods.semi_supervised import semi_supervised as method_lib
+from unsup_jax.models.semi_supervised import M2
+from unsup_jax.ops import distributions
+from unsup_jax.training.contract import Hook, step_phases
+
+
+def _tiny(model="m2"):
+  config = load_config({"m2": "m2_mnist", "m1m2": "m1m2_mnist",
+                        "m1": "m1_mnist",
+                        "supervised": "supervised_mnist"}[model])
+  config.train.parallel = "jit"
+  config.data.name = "digits"
+  config.data.streams.labelled.update(size=30, batch_size=8)
+  config.data.streams.unlabelled.update(size=100, batch_size=24)
+  return config
+
+
+def _batches(config, n=3):
+  got = {name: first_batches(config, n, name)
+         for name in method_lib.STREAMS}
+  return [{name: got[name][i] for name in got} for i in range(n)]
+
+
+def test_the_class_grid_equals_each_class_with_the_same_noise():
+  model = M2(hidden=(8, 6), latent_dim=3, num_classes=4, data_dim=5)
+  x = jax.random.uniform(jax.random.key(0), (7, 5))
+  params = model.init(jax.random.key(1), x)["params"]
+  keys = jax.random.split(jax.random.key(2), 7)
+  grid = bounds.class_bounds(model, params, x, keys)
+  assert grid.shape == (7, 4)
+  eps = jax.vmap(lambda k: jax.random.normal(k, (4, 3)))(keys)
+  apply = lambda *a, **k: model.apply({"params": params}, *a, **k)
+  for c in range(4):
+    y = jax.nn.one_hot(jnp.full((7,), c), 4)
+    mean, logvar = apply(x, y, method=M2.encode)
+    z = mean + jnp.exp(0.5 * logvar) * eps[:, c]
+    log_lik = apply(x, apply(z, y, method=M2.decode),
+                    method=M2.log_likelihood)
+    want = ssl.labelled_bound(
+        log_lik, distributions.kl_standard_normal(mean, logvar), 4)
+    np.testing.assert_allclose(grid[:, c], want, rtol=1e-5, atol=1e-4)
+
+
+def test_the_streams_keep_their_sizes_and_rows():
+  config = _tiny()
+  _, data = build(config)
+  lab, unl = data.streams["labelled"], data.streams["unlabelled"]
+  assert len(lab.rows) == 30 and len(unl.rows) == 100
+  assert not np.intersect1d(lab.rows, unl.rows).size
+  labels = data.dataset.split("train")["label"]
+  np.testing.assert_array_equal(np.bincount(labels[lab.rows]), [3] * 10)
+  np.testing.assert_array_equal(lab.rows, streams.balanced_rows(
+      labels, 30, seed=config.seed, num_classes=10))
+  batch = _batches(config, 1)[0]
+  assert batch["labelled"]["image"].shape[0] == 8
+  assert batch["unlabelled"]["image"].shape[0] == 24
+  # Another seed draws another labelled subset.
+  config.seed = 1
+  _, other = build(config)
+  assert not np.array_equal(other.streams["labelled"].rows, lab.rows)
+
+
+@pytest.mark.parametrize("model", ["m2", "m1m2"])
+def test_pmap_steps_equal_jit_steps(model):
+  config = _tiny(model)
+  method, _ = build(config)
+  batches = _batches(config)
+  state = jax.device_get(method.init(jax.random.key(0), batches[0]))
+  for phase in step_phases(method):
+    a, b = pmap_and_jit_states(phase.step, state, batches, metric_atol=1e-3)
+    chex.assert_trees_all_close(a.params, b.params, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("model,moved", [
+    ("m1m2", {"m1": ("m1",), "train": ("m2",)}),
+    ("supervised", {"train": ("classifier",)}),
+])
+def test_each_phase_moves_only_its_network(model, moved):
+  config = _tiny(model)
+  method, _ = build(config)
+  batch = _batches(config, 1)[0]
+  state = jax.device_get(method.init(jax.random.key(0), batch))
+  for phase in step_phases(method):
+    after, metrics = jax.device_get(jax.jit(phase.step)(state, batch))
+    assert np.isfinite(metrics["loss"])
+    for part in state.params:
+      same = jax.tree.all(jax.tree.map(np.array_equal, after.params[part],
+                                       state.params[part]))
+      assert same == (part not in moved[phase.name]), (phase.name, part)
+
+
+def test_m2_resumes_exactly_and_exports_what_it_scores(tmp_path):
+  config = _tiny("m2")
+  config.train.update(num_steps=6, checkpoint_every=2)
+  results, whole = assert_resumes_exactly(config, tmp_path, stop_after=3)
+  saved = np.load(os.path.join(whole, "predictions.npz"))
+  assert np.mean(saved["predicted"] == saved["label"]) == pytest.approx(
+      results["test_accuracy"])
+  labelled = np.load(os.path.join(whole, "labelled.npz"))
+  _, data = build(config)
+  np.testing.assert_array_equal(labelled["rows"],
+                                data.streams["labelled"].rows)
+  report = open(os.path.join(whole, "report.md")).read()
+  assert "Labelled subset" in report
+  assert " ".join(map(str, labelled["rows"][:10])) in report
+  assert results["test_num_labelled"] == 30
+  assert results["test_num_unlabelled"] == 100
+
+
+def test_m1_fits_its_classifier_on_the_labelled_codes_only():
+  config = _tiny("m1")
+  method, data = build(config)
+  batch = _batches(config, 1)[0]
+  state = jax.device_get(method.init(jax.random.key(0), batch))
+  hook = method.phases[1]
+  assert isinstance(hook, Hook) and hook.name == "classifier"
+  fitted = jax.device_get(hook.fn(state, data.view, None))
+  probe = fitted.extra["probe"]
+  assert np.any(np.asarray(probe["w"]) != 0)
+  # Standardised with the labelled examples' statistics: theirs, not all.
+  rows = data.streams["labelled"].rows
+  codes = bounds.m1_codes(bounds.models(config, data.spec()), fitted.params,
+                          data.view.split("train")["image"], 64)
+  np.testing.assert_allclose(probe["mean"], codes[rows].mean(0), rtol=1e-4,
+                             atol=1e-5)
+  assert not np.allclose(probe["mean"], codes.mean(0), atol=1e-5)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda c: delattr(c.data.streams, "unlabelled"), "stream .unlabelled."),
+    (lambda c: c.m1.update(kind="conv"), "config.m1.kind must be 'mlp'"),
+    (lambda c: c.m1.update(objective="tcvae"), "config.m1.objective"),
+])
+def test_bad_settings_are_one_line_user_errors(change, message):
+  config = _tiny("m1m2")
+  change(config)
+  with pytest.raises(UserError, match=message) as err:
+    configs.validate(config)
+  assert "\n" not in str(err.value)
+
+
+def test_too_few_examples_of_a_class_is_a_user_error():
+  config = _tiny("m2")
+  config.data.streams.labelled.size = 2000
+  with pytest.raises(UserError, match="needed for 2000 balanced labels"):
+    build(config)
+
+
+def test_the_tfds_path_draws_both_streams(tmp_path):
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  config = load_config("m2_mnist")
+  config.train.parallel = "jit"
+  config.data.name = "tfds:mnist"
+  with tfds.testing.mock_data(num_examples=256):
+    results = run(config, str(tmp_path))
+  assert results["test_num_labelled"] == 20
+  assert results["test_num_unlabelled"] == 236
+  assert 0.0 <= results["test_accuracy"] <= 1.0

@@ -1,0 +1,123 @@
+"""Evaluation of the semi-supervised models (`semi_supervised.py`).
+
+Test accuracy and error of the trained model's class predictions (M1: the
+linear classifier on its posterior means; the others: q(y | x)), the
+accuracy on the labelled examples, the confusion matrix, and for M2 and
+M1+M2 the test bound on log p(x) (y summed out, one z) and the
+conditional generation: row r keeps the style z of test image r and
+decodes it with every class y (Kingma et al. 2014, Figure 1). Every test
+prediction is exported to `predictions.npz`, the labelled subset to
+`labelled.npz`.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from unsup_jax.eval import probes
+from unsup_jax.eval.batched import map_batches
+from unsup_jax.losses import semi_supervised as ssl
+from unsup_jax.methods.semi_supervised import semi_supervised_report as report
+from unsup_jax.methods.semi_supervised.bounds import (Models, class_bounds,
+                                                      inputs_of, logits_fn,
+                                                      m1_codes)
+from unsup_jax.methods.vae import vae as vae_method
+from unsup_jax.models.semi_supervised import M2
+from unsup_jax.viz import semi_supervised as viz_ssl
+
+
+def predict(m: Models, state, images, batch_size: int) -> np.ndarray:
+  """`[N]` predicted classes of `images`."""
+  if m.kind == "m1":
+    codes = m1_codes(m, state.params, images, batch_size)
+    return np.asarray(probes.predict(state.extra["probe"], codes))
+  scores = map_batches(jax.jit(logits_fn(m, state.params)), images,
+                       batch_size=batch_size)
+  return np.argmax(scores, axis=-1)
+
+
+def test_bound(m: Models, state, images, key, batch_size: int) -> float:
+  """Mean test bound on log p(x), y summed out (one z sample)."""
+  params = state.params
+
+  def bound(kk, x):
+    x_in = inputs_of(m, params, x)
+    keys = jax.random.split(kk, x.shape[0])
+    logits = m.m2.apply({"params": params["m2"]}, x_in, method=M2.classify)
+    return ssl.unlabelled_bound(class_bounds(m.m2, params["m2"], x_in, keys),
+                                logits)
+  return float(np.mean(map_batches(jax.jit(bound), images,
+                                   batch_size=batch_size, key=key)))
+
+
+def analogies(m: Models, state, images):
+  """`[R, K, H, W, C]`: row r keeps the style z of test image r (its
+  q(z | x, y) mean at the predicted class) and decodes it with every
+  class; and the predicted classes."""
+  params, k = state.params, m.num_classes
+
+  @jax.jit
+  def grid(x):
+    x_in = inputs_of(m, params, x)
+    apply = functools.partial(m.m2.apply, {"params": params["m2"]})
+    predicted = jnp.argmax(apply(x_in, method=M2.classify), -1)
+    z, _ = apply(x_in, jax.nn.one_hot(predicted, k), method=M2.encode)
+    y = jnp.eye(k)[None]
+    out = apply(apply(jnp.repeat(z[:, None], k, 1), y, method=M2.decode),
+                method=M2.mean_output)                       # [R, K, D]
+    if m.kind == "m1m2":
+      out = vae_method.mean_image(m.m1, params["m1"],
+                                  out.reshape(-1, out.shape[-1]))
+    return out.reshape((x.shape[0], k) + m.image_shape), predicted
+  out, predicted = jax.device_get(grid(jnp.asarray(images)))
+  return np.asarray(out), np.asarray(predicted)
+
+
+def labelled_outputs(m: Models, state, data, config, predicted, labels):
+  """The labelled examples' accuracy and counts, the confusion matrix and
+  the exports (every test prediction, the labelled subset)."""
+  train = data.split("train")
+  rows_of = report.stream_rows(data, config)
+  rows = rows_of["labelled"]
+  seen = predict(m, state, train["image"][rows], config.eval.batch_size)
+  row_labels = np.asarray(train["label"])[rows]
+  metrics = {"labelled_accuracy": float(np.mean(seen == row_labels)),
+             "num_labelled": len(rows),
+             "num_unlabelled": len(rows_of["unlabelled"])}
+  confusion = np.zeros((m.num_classes, m.num_classes), np.int64)
+  np.add.at(confusion, (predicted, labels), 1)
+  outputs = {"confusion": confusion, "model": m.kind,
+             "labelled_rows": rows, "labelled_labels": row_labels,
+             "exports": {
+                 "predictions.npz": {"index": np.arange(len(labels)),
+                                     "label": labels, "predicted": predicted},
+                 "labelled.npz": {"rows": rows, "label": row_labels}}}
+  return metrics, outputs
+
+
+def evaluate(state, data, key, *, full: bool, m: Models, config):
+  """Test accuracy and error; with `full` the labelled examples' accuracy,
+  M1's L2 strength, M2's test bound and the figures' arrays."""
+  test = data.split("test")
+  labels = np.asarray(test["label"])
+  predicted = predict(m, state, test["image"], config.eval.batch_size)
+  accuracy = float(np.mean(predicted == labels))
+  metrics = {"accuracy": accuracy, "error": 100.0 * (1.0 - accuracy)}
+  if not full:
+    return metrics, {}
+  more, outputs = labelled_outputs(m, state, data, config, predicted, labels)
+  metrics.update(more)
+  if m.kind == "m1":
+    metrics["probe_l2"] = float(state.extra["probe_l2"])
+  if m.kind in ("m2", "m1m2"):
+    metrics["bound_unlabelled"] = test_bound(m, state, test["image"], key,
+                                             config.eval.batch_size)
+    outputs["analogies"], outputs["analogy_classes"] = analogies(
+        m, state, test["image"][:config.semi.analogies])
+  return metrics, outputs
+
+
+def figures(outputs: dict, outdir: str) -> dict:
+  return viz_ssl.make(outdir, outputs)

@@ -1,0 +1,383 @@
+"""Evaluation of TD-VAE (`tdvae.py`) against its baselines and, on a
+linear-Gaussian state space model, against the optimal filter (the
+compiled predictions are in `tdvae_predict.py`).
+
+On the first `tdvae.eval_sequences` test sequences, from the belief b_t
+at every t in [eval_from, T - 1 - max_jump] (the same "now" for every
+jump, so that the jumps are compared on the same points):
+
+* **per jump** d = 1..D, the prediction of x_{t+d}: mean squared error of
+  the predictive mean (per observed value) and the predictive
+  log-likelihood (nats per frame) of
+  - TD-VAE: S = `eval_samples` states z ~ p_B(z | b_t), each jumped once
+    by p_T(. | z, d) and decoded; the mean of the decoded means, and log
+    (1/S) sum_s p_D(x_{t+d} | z'_s) (a Monte-Carlo estimate of the
+    predictive density, biased low for small S);
+  - `lstm`: the deterministic `JumpPredictor` (its learned variance);
+  - `copy`: x_t itself, with a variance per jump (Gaussian frames) or a
+    clipping of the probabilities (Bernoulli frames) fitted on training
+    sequences;
+  - `kalman` (data whose metadata holds a `state_space_model`): the
+    Kalman filter's exact predictive distribution, the optimum.
+* **rollouts** from the belief after `observe` frames: jumps of 1 step
+  over the rest of the sequence and jumps of D steps; mean squared error
+  per step ahead of the mean over S sampled rollouts, beside copying the
+  last frame and (up to D steps) the LSTM.
+* **moving digits** (frames 28x28 with `label` and `direction`): whether
+  sampled rollouts keep the digit (the in-project mnist5k classifier on
+  frames centred by their circular centre of mass, `eval/sequences.py`)
+  and its direction (the sign of the mean displacement), beside the same
+  measures of the true future frames.
+"""
+
+import functools
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from unsup_jax.eval import feature_classifier, sequences as seq_eval
+from unsup_jax.eval.batched import map_batches
+from unsup_jax.methods.sequences.tdvae_predict import (beliefs, belief_means,
+                                             kalman_fan, mean_terms,
+                                             predict_jump, predictor_beliefs,
+                                             predictor_outputs, rollout)
+from unsup_jax.methods.sequences.tdvae_report import horizon_steps, notes
+from unsup_jax.models.tdvae import TDVAE, log_likelihood, mean_of
+from unsup_jax.ops import distributions, kalman
+
+# Probabilities tried for the copy baseline's clipping (Bernoulli frames).
+COPY_CLIPS = (1e-3, 1e-2, 3e-2, 0.1, 0.2, 0.3)
+# Training sequences the copy baseline is fitted on.
+COPY_FIT_SEQUENCES = 500
+# Samples of the belief in the belief figure, and per belief in the
+# filtering error.
+BELIEF_SAMPLES = 200
+FILTER_SAMPLES = 32
+_ROW_BATCH = 256
+
+
+class Setting(NamedTuple):
+  """What the evaluation of one config reads: the `tdvae` section, the
+  networks, the sequences' length and frame shape, the state space model
+  of linear-Gaussian data (or None), whether the frames are moving digits,
+  the workdir (the digit classifier's cache) and `terms_fn(params, frames,
+  keys) -> {term: [B, pairs]}`, the bound's terms over time pairs
+  (`tdvae.pair_terms`)."""
+  t: Any
+  model: TDVAE
+  predictor: Any
+  length: int
+  frame_shape: tuple[int, ...]
+  ssm: Any
+  digits: bool
+  workdir: str | None
+  terms_fn: Callable
+
+
+def setting(config, model: TDVAE, predictor, spec, workdir, *,
+            terms_fn) -> Setting:
+  """The `Setting` of `config` for the frames of `spec` (`predictor`: the
+  LSTM baseline, or None)."""
+  shape = tuple(spec.shape("frames"))
+  ssm = spec.meta.get("state_space_model")
+  return Setting(
+      t=config.tdvae, model=model, predictor=predictor, length=shape[0],
+      frame_shape=shape[1:],
+      ssm=None if ssm is None else kalman.LinearGaussian.from_arrays(ssm),
+      digits=(shape[1:] == (28, 28, 1) and
+              {"label", "direction"} <= set(spec.features)),
+      workdir=workdir, terms_fn=terms_fn)
+
+
+def times(st: Setting) -> np.ndarray:
+  """The "now" t of every scored prediction."""
+  return np.arange(st.t.eval_from, st.length - st.t.max_jump)
+
+
+def evaluate(state, data, key, *, full: bool, st: Setting):
+  """The bound's terms on the test sequences; with `full` every
+  prediction, rollout and filtering score of the module docstring."""
+  test = data.split("test")
+  n = min(st.t.eval_sequences, len(test["frames"]))
+  frames = np.asarray(test["frames"][:n], np.float32)
+  params = state.params["tdvae"]
+  keys = jax.random.split(key, 5)
+  terms = map_batches(
+      lambda k, x: mean_terms(k, params, x, terms_fn=st.terms_fn),
+      frames, batch_size=_ROW_BATCH, key=keys[0])
+  metrics = {"loss": float(np.mean(terms["loss"])),
+             "loss_rec": -float(np.mean(terms["log_likelihood"])),
+             "loss_kl": float(np.mean(terms["kl_t1"])),
+             "loss_transition": float(np.mean(
+                 terms["log_belief_t2"] - terms["log_transition"]))}
+  if not full:
+    return metrics, {}
+  b = map_batches(lambda x: beliefs(params, x, model=st.model), frames,
+                  batch_size=_ROW_BATCH)
+  base = baseline_outputs(st, state, frames)
+  jumps = per_jump(st, params, b, frames, base, data, keys[1])
+  per_step, shown = rollouts(st, params, b, frames, base, keys[2])
+  outputs = {"per_jump": jumps, "per_step": per_step,
+             "rollouts": shown, "observe": st.t.observe,
+             "max_jump": st.t.max_jump}
+  metrics.update(jump_metrics(jumps))
+  metrics.update(step_metrics(st, per_step))
+  if st.digits:
+    metrics.update(digit_metrics(st, shown.pop("digit_samples"), test, n))
+  if st.ssm is not None and frames.shape[-1] == 1:
+    outputs["belief"] = belief_track(st, params, b[0], frames[0], test,
+                                     keys[3])
+    if "states" in test:
+      metrics.update(filter_metrics(st, params, b, frames, test, keys[4]))
+  outputs["exports"] = {"predictions.npz": {
+      **{f"{k}_{m}": np.asarray(v) for m, d in jumps.items()
+         for k, v in d.items()},
+      **{f"rollout_mse_{m}": np.asarray(v) for m, v in per_step.items()},
+      "times": times(st)}}
+  return metrics, outputs
+
+
+def baseline_outputs(st: Setting, state, frames):
+  """`(jump, beliefs [N, H]) -> (outputs [N, P], logvar [N, P] or None)`
+  of the LSTM predictor and its beliefs `[N, T, H]` of `frames`, or None
+  without a baseline."""
+  if st.predictor is None:
+    return None
+  params = state.params["baseline"]
+  b = map_batches(lambda x: predictor_beliefs(
+      params, x, predictor=st.predictor), frames, batch_size=_ROW_BATCH)
+  predict = lambda jump, bb: map_batches(
+      lambda x: predictor_outputs(params, x, jump, predictor=st.predictor),
+      bb, batch_size=_ROW_BATCH)
+  return predict, b
+
+
+def copy_fit(st: Setting, data, jump: int):
+  """The copy baseline's variance (Gaussian) or clipping (Bernoulli) for
+  `jump`, fitted on training sequences."""
+  train = np.asarray(data.split("train")["frames"][:COPY_FIT_SEQUENCES],
+                     np.float32)
+  x, y = train[:, :-jump], train[:, jump:]
+  if st.t.likelihood == "gaussian":
+    return float(np.mean(np.square(y - x)))
+  flat = lambda a: a.reshape(-1, int(np.prod(st.frame_shape)))
+  scores = [np.mean(copy_log_lik(st, flat(x), flat(y), c))
+            for c in COPY_CLIPS]
+  return COPY_CLIPS[int(np.argmax(scores))]
+
+
+def copy_log_lik(st: Setting, x, y, fit) -> np.ndarray:
+  """log p(y | copy of x) `[N]` of flat frames."""
+  if st.t.likelihood == "gaussian":
+    return np.asarray(distributions.gaussian_log_prob(
+        jnp.asarray(y), jnp.asarray(x), jnp.log(jnp.float32(fit))))
+  p = np.clip(x, fit, 1 - fit)
+  return np.sum(y * np.log(p) + (1 - y) * np.log1p(-p), axis=-1)
+
+
+def per_jump(st: Setting, params, b, frames, base, data, key) -> dict:
+  """`{model: {"mse": [D], "ll": [D]}}` of every predictor (module
+  docstring)."""
+  ts, n = times(st), frames.shape[0]
+  flat = lambda a: a.reshape(a.shape[0] * a.shape[1], -1)
+  now = flat(frames[:, ts])
+  beliefs = b[:, ts].reshape(-1, b.shape[-1])
+  names = ["tdvae", "copy"] + ([] if base is None else ["lstm"]) + (
+      [] if st.ssm is None else ["kalman"])
+  out = {m: {"mse": [], "ll": []} for m in names}
+  filtered = None
+  if st.ssm is not None:
+    filtered = jax.jit(jax.vmap(functools.partial(
+        kalman.jump_predictions, st.ssm, max_jump=st.t.max_jump)))(
+            jnp.asarray(frames.reshape(n, st.length, -1)))
+  for d in range(1, st.t.max_jump + 1):
+    target = flat(frames[:, ts + d])
+    mean, ll = map_batches(
+        lambda k, bb, xx, d=d: predict_jump(
+            k, params, bb, xx, model=st.model, jump=d,
+            samples=st.t.eval_samples),
+        beliefs, target, batch_size=_ROW_BATCH,
+        key=jax.random.fold_in(key, d))
+    preds = {"tdvae": (mean, ll)}
+    fit = copy_fit(st, data, d)
+    preds["copy"] = (now, copy_log_lik(st, now, target, fit))
+    if base is not None:
+      predict, lstm_b = base
+      o, logvar = predict(d, lstm_b[:, ts].reshape(-1, lstm_b.shape[-1]))
+      preds["lstm"] = (np.asarray(mean_of(st.t.likelihood, o)),
+                       np.asarray(log_likelihood(
+                           st.t.likelihood, jnp.asarray(target),
+                           jnp.asarray(o), logvar)))
+    if filtered is not None:
+      km = np.asarray(filtered["mean"][:, d - 1, ts]).reshape(
+          target.shape)
+      kc = filtered["cov"][:, d - 1, ts]
+      kc = kc.reshape((-1,) + kc.shape[-2:])
+      preds["kalman"] = (km, np.asarray(kalman.gaussian_log_prob(
+          jnp.asarray(target), jnp.asarray(km), kc)))
+    for m, (pred, ll) in preds.items():
+      out[m]["mse"].append(float(np.mean(np.square(pred - target))))
+      out[m]["ll"].append(float(np.mean(ll)))
+  return {m: {k: np.asarray(v) for k, v in d.items()}
+          for m, d in out.items()}
+
+
+def rollouts(st: Setting, params, b, frames, base, key):
+  """Per-step errors of rollouts from the belief after `observe` frames
+  (`{model: [steps]}`), and the arrays the rollout figure shows."""
+  t, n = st.t, frames.shape[0]
+  now, horizon = t.observe - 1, st.length - t.observe
+  truth = frames[:, t.observe:]
+  samples, shown = t.eval_samples, min(t.rollouts_shown, n)
+  keep = max(t.rollout_samples, 4 if st.digits else 0)
+  per_step, kept = {}, {}
+  for name, jump in (("tdvae", 1), ("tdvae_jumpy", t.max_jump)):
+    count = horizon // jump
+    if not count:
+      continue
+    draws = map_batches(
+        lambda k, bb, jump=jump, count=count: rollout(
+            k, params, bb, model=st.model, jump=jump, num_jumps=count),
+        np.repeat(b[:, now], samples, axis=0), batch_size=_ROW_BATCH,
+        key=jax.random.fold_in(key, jump))
+    draws = draws.reshape((n, samples, count) + st.frame_shape)
+    at = truth[:, jump - 1:count * jump:jump]
+    per_step[name] = seq_eval.errors_by_horizon(draws.mean(1), at)
+    kept[name] = draws[:, :keep]
+  per_step["copy"] = seq_eval.errors_by_horizon(
+      np.repeat(frames[:, now:now + 1], horizon, axis=1), truth)
+  if base is not None:
+    predict, lstm_b = base
+    reach = min(t.max_jump, horizon)
+    o = np.stack([mean_of(t.likelihood, predict(d, lstm_b[:, now])[0])
+                  for d in range(1, reach + 1)], axis=1)
+    per_step["lstm"] = seq_eval.errors_by_horizon(
+        o.reshape((n, reach) + st.frame_shape), truth[:, :reach])
+  jump = t.rollout_jump
+  draws = kept["tdvae" if jump == 1 else "tdvae_jumpy"] if jump in (
+      1, t.max_jump) else _strip(st, params, b, now, jump, key)
+  out = {"truth": frames[:shown], "samples":
+         draws[:shown, :t.rollout_samples], "jump": jump}
+  if st.ssm is not None and frames.shape[-1] == 1:
+    out["kalman"] = kalman_fan_outputs(st, frames[:shown], now, horizon)
+  if st.digits:
+    out["digit_samples"] = kept
+  return per_step, out
+
+
+def _strip(st: Setting, params, b, now, jump, key):
+  count = (st.length - st.t.observe) // jump
+  shown = min(st.t.rollouts_shown, b.shape[0])
+  draws = rollout(key, params, jnp.repeat(b[:shown, now],
+                                          st.t.rollout_samples, axis=0),
+                  model=st.model, jump=jump, num_jumps=count)
+  return np.asarray(draws).reshape(
+      (shown, st.t.rollout_samples, count) + st.frame_shape)
+
+
+def kalman_fan_outputs(st: Setting, frames, now: int, horizon: int) -> dict:
+  """The Kalman filter's predictive mean and std of y_{now+k}, k = 1 ..
+  horizon, for each of `frames` `[R, T, 1]`."""
+  mean, std = kalman_fan(st.ssm, jnp.asarray(frames.reshape(
+      frames.shape[0], st.length, -1)), now=now, horizon=horizon)
+  return {"mean": np.asarray(mean), "std": np.asarray(std)}
+
+
+def filter_metrics(st: Setting, params, b, frames, test, key) -> dict:
+  """How well the belief b_t knows the true first observed quantity (the
+  position) at t: mean squared error of its decoded mean (over
+  `FILTER_SAMPLES` states), beside the Kalman filter's and the raw
+  observation's, over t >= eval_from."""
+  n, ts = frames.shape[0], np.arange(st.t.eval_from, st.length)
+  rows = b[:, ts].reshape(-1, b.shape[-1])
+  draws = map_batches(lambda k, bb: belief_means(
+      k, params, bb, model=st.model, samples=FILTER_SAMPLES), rows,
+                      batch_size=_ROW_BATCH, key=key)
+  h = np.asarray(st.ssm.observation)[0]
+  truth = (np.asarray(test["states"][:n]) @ h)[:, ts]
+  filt = jax.jit(jax.vmap(functools.partial(kalman.kalman_filter,
+                                            st.ssm)))(jnp.asarray(frames))
+  kalman_mean = (np.asarray(filt.mean) @ h)[:, ts]
+  model_mean = draws[..., 0].mean(1).reshape(n, len(ts))
+  mse = lambda a: float(np.mean(np.square(a - truth)))
+  return {"filter_mse_tdvae": mse(model_mean),
+          "filter_mse_kalman": mse(kalman_mean),
+          "filter_mse_observation": mse(frames[:, ts, 0])}
+
+
+def belief_track(st: Setting, params, b, frames, test, key) -> dict:
+  """The belief's decoded observation at every t of one test sequence
+  (mean and 5-95% band of `BELIEF_SAMPLES` states), beside the Kalman
+  filter's mean and std of the position and the true position."""
+  draws = np.asarray(belief_means(key, params, jnp.asarray(b),
+                                  model=st.model,
+                                  samples=BELIEF_SAMPLES))[..., 0]
+  filt = kalman.kalman_filter(st.ssm, jnp.asarray(frames))
+  h = np.asarray(st.ssm.observation)[0]
+  out = {"observed": frames[:, 0], "model_mean": draws.mean(1),
+         "model_low": np.quantile(draws, 0.05, axis=1),
+         "model_high": np.quantile(draws, 0.95, axis=1),
+         "kalman_mean": np.asarray(filt.mean) @ h,
+         "kalman_std": np.sqrt(np.einsum("i,tij,j->t", h,
+                                         np.asarray(filt.cov), h))}
+  if "states" in test:
+    out["true"] = np.asarray(test["states"][0]) @ h
+  return out
+
+
+def digit_metrics(st: Setting, kept: dict, test, n: int) -> dict:
+  """Identity and direction kept by sampled rollouts and by the true
+  future frames (`rollout_identity`, `true_identity`, ...)."""
+  labels = np.asarray(test["label"][:n])
+  direction = np.asarray(test["direction"][:n])
+  clf = feature_classifier.cached(st.t.classifier_path, st.workdir)
+  identity = lambda f: float(np.mean(clf.predict(seq_eval.centre_columns(
+      f.reshape((-1,) + st.frame_shape))).reshape(f.shape[:-3]) ==
+      labels.reshape((n,) + (1,) * (f.ndim - 4))))
+  moves = lambda f: float(np.mean(seq_eval.direction(f) == direction.reshape(
+      (n,) + (1,) * (f.ndim - 5))))
+  truth = np.asarray(test["frames"][:n, st.t.observe:])
+  out = {"true_identity": identity(truth), "true_direction": moves(truth)}
+  for name, draws in kept.items():
+    suffix = "_jumpy" if name == "tdvae_jumpy" else ""
+    out[f"rollout_identity{suffix}"] = identity(draws)
+    if draws.shape[2] > 1:
+      out[f"rollout_direction{suffix}"] = moves(draws)
+  return out
+
+
+def jump_metrics(jumps: dict) -> dict:
+  """Per jump and averaged MSE and log-likelihood of every predictor, and
+  TD-VAE's ratio to (and gap from) the Kalman filter."""
+  out = {}
+  for m, d in jumps.items():
+    for k, values in d.items():
+      out.update({f"{k}_{m}_d{j + 1}": float(v)
+                  for j, v in enumerate(values)})
+    out[f"mse_{m}"] = float(np.mean(d["mse"]))
+    out[f"ll_{m}"] = float(np.mean(d["ll"]))
+  if "kalman" in jumps:
+    out["mse_ratio_to_kalman"] = float(np.mean(
+        jumps["tdvae"]["mse"] / jumps["kalman"]["mse"]))
+    out["ll_gap_to_kalman"] = float(np.mean(
+        jumps["kalman"]["ll"] - jumps["tdvae"]["ll"]))
+  return out
+
+
+def step_metrics(st: Setting, per_step: dict) -> dict:
+  out = {}
+  jump = st.t.max_jump
+  for m, errors in per_step.items():
+    scale = jump if m == "tdvae_jumpy" else 1
+    for s in horizon_steps(st.length - st.t.observe, jump):
+      if s % scale == 0 and s // scale <= len(errors):
+        out[f"rollout_mse_{m}_s{s}"] = float(errors[s // scale - 1])
+  return out
+
+
+def report_notes(results: dict, outputs: dict, *, t, length: int) -> list:
+  """The per-jump and rollout tables (`tdvae_report.py`)."""
+  del outputs
+  return notes(results, t.max_jump, length - t.observe, t.observe)
