@@ -1,4 +1,4 @@
-"""Runs one experiment: flags -> config -> data -> method -> training.run.
+"""Runs one experiment: flags -> config -> the public API's `run`.
 
   python launch.py --config=experiments/vae_mnist.py --workdir=workdirs/vae
   python launch.py --config=experiments/vae_mnist.py:smoke --config.seed=1
@@ -84,31 +84,22 @@ def main(argv: list[str]) -> None:
   if f["parallel"].value:
     config.train.parallel = f["parallel"].value
   config_arg = flags.FLAGS["config"].serialize().split("=", 1)[-1]
-  workdir = f['workdir'].value or default_workdir(config_arg)
+  workdir = f["workdir"].value or default_workdir(config_arg)
 
-  # Bad settings fail before JAX is imported; then the run, resolved by name.
-  from unsup_jax import configs  # pylint: disable=g-import-not-at-top
-  from unsup_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  # The public API validates the config before JAX starts, then runs it.
+  import unsup_jax as uj  # pylint: disable=g-import-not-at-top
+  from unsup_jax import errors  # pylint: disable=g-import-not-at-top
   try:
-    configs.validate(config)
-  except UserError as e:
+    results = uj.run(config, workdir, progress=f["progress"].value,
+                     coordinator_address=f["coordinator_address"].value,
+                     num_processes=f["num_processes"].value,
+                     process_id=f["process_id"].value)
+  except errors.UserError as e:
     fail(str(e))
-  from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
-  from unsup_jax.methods import registry  # pylint: disable=g-import-not-at-top
-  from unsup_jax.training import distributed, loop, run  # pylint: disable=g-import-not-at-top
-  try:
-    distributed.initialize(f['coordinator_address'].value,
-                           f['num_processes'].value, f['process_id'].value)
-    data = streams.load(config, workdir)
-    method = registry.build(config, data.spec(), workdir)
-    results = run.run(config, method, data, workdir,
-                      progress=f['progress'].value)
-  except UserError as e:
-    fail(str(e))
-  except loop.Interrupted as e:
+  except errors.Interrupted as e:
     print(str(e), file=sys.stderr)
     sys.exit(128 + e.signum)
-  except (loop.Diverged, run.NonFiniteResults) as e:
+  except (errors.Diverged, errors.NonFiniteResults) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
   summary = ", ".join(f"{k}={'null' if v is None else format(v, '.4g')}"

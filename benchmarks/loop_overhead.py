@@ -43,9 +43,10 @@ import jax  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
 from unsup_jax.configs import files  # pylint: disable=g-import-not-at-top
-from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
+from unsup_jax.data import loader  # pylint: disable=g-import-not-at-top
 from unsup_jax.methods import registry  # pylint: disable=g-import-not-at-top
-from unsup_jax.training import loop, parallel, program  # pylint: disable=g-import-not-at-top
+from tests.helpers import Engine  # pylint: disable=g-import-not-at-top
+from unsup_jax.training import loop, program  # pylint: disable=g-import-not-at-top
 from unsup_jax.training.contract import step_phases  # pylint: disable=g-import-not-at-top
 
 MODELS = {"mlp_vae": ("experiments/vae_mnist.py", 2000),
@@ -75,7 +76,7 @@ class Bare:
                                     {"train": 0})
     else:  # the step alone, on a batch binarised once
       batch = jax.tree.map(np.asarray, data.transform(0, batch, 0, 0))
-    self.engine = parallel.Engine(step, "jit")
+    self.engine = Engine(step, "jit")
     self.state = self.engine.put_state(method.init(jax.random.key(0), batch))
     self.batch = jax.device_put(batch)
     self.run(3)  # compiles
@@ -108,7 +109,7 @@ def main(argv=None) -> float:
     config.train.parallel = "jit"
     if args.steps_per_call:
       config.train.steps_per_call = args.steps_per_call
-    data = streams.load(config)
+    data = loader.load(config)
     method = registry.build(config, data.spec())
     bare, plain = Bare(method, data, True), Bare(method, data, False)
     loops, bares, plains = [], [], []

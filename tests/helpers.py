@@ -10,6 +10,8 @@ import sys
 
 import numpy as np
 
+from unsup_jax import errors
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPERIMENTS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "experiments"))
                      if f.endswith(".py") and not f.startswith("_"))
@@ -68,9 +70,9 @@ def launch(*args: str, devices: int = 1, timeout: float = 300,
 
 def build(config, workdir=None):
   """(method, data) of a config, as `launch.py` resolves them."""
-  from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
+  from unsup_jax.data import loader  # pylint: disable=g-import-not-at-top
   from unsup_jax.methods import registry  # pylint: disable=g-import-not-at-top
-  data = streams.load(config, workdir)
+  data = loader.load(config, workdir)
   return registry.build(config, data.spec(), workdir), data
 
 
@@ -92,8 +94,8 @@ def load_state(config, workdir):
 def first_batches(config, n: int, stream: str = "train"):
   """The first n batches of a stream of `config`'s data, with the step
   transform of each step applied as the step sees it."""
-  from unsup_jax.data import streams  # pylint: disable=g-import-not-at-top
-  data = streams.load(config)
+  from unsup_jax.data import loader  # pylint: disable=g-import-not-at-top
+  data = loader.load(config)
   it = data.iterator(stream)
   out = []
   for i in range(n):
@@ -105,13 +107,40 @@ def first_batches(config, n: int, stream: str = "train"):
   return out
 
 
+class Engine:
+  """The bare compiled step `(state, batch) -> (state, metrics)` of one mode
+  ("jit", "pmap" or "mesh"), with the moves in and out (the training loop
+  compiles its own program around the same step): for tests and
+  benchmarks."""
+
+  def __init__(self, train_step, mode: str):
+    from unsup_jax.training import parallel  # pylint: disable=g-import-not-at-top
+    self.mode = mode
+    self.placement = parallel.Placement(mode)
+    self.step = self.placement.compile(
+        lambda state, batch, *, axis_name: train_step(
+            state, batch, axis_name=axis_name))
+
+  def put_state(self, state):
+    return self.placement.put_state(state)
+
+  def get_state(self, state):
+    return self.placement.get(state)
+
+  def put_batch(self, batch: dict) -> dict:
+    return self.placement.put_batch(batch)
+
+  def get_metrics(self, metrics: dict) -> dict:
+    """Host floats (identical on every device after pmean)."""
+    return {k: float(v) for k, v in self.placement.get(metrics).items()}
+
+
 def pmap_and_jit_states(step, state, batches, *, metric_atol=1e-5,
                         modes=("pmap",)):
   """Runs `batches` through the jit step and through the step in each of
   `modes` (all local devices) from `state`, checks every metric agrees at
   each step, and returns the final host states `(jit_state, *others)`."""
-  from unsup_jax.training import parallel  # pylint: disable=g-import-not-at-top
-  engines = [parallel.Engine(step, m) for m in ("jit",) + tuple(modes)]
+  engines = [Engine(step, m) for m in ("jit",) + tuple(modes)]
   states = [e.put_state(state) for e in engines]
   for batch in batches:
     metrics = []
@@ -147,10 +176,9 @@ def assert_resumes_exactly(config, tmp_path, stop_after: int):
   of the uninterrupted run)`."""
   import chex  # pylint: disable=g-import-not-at-top
   import pytest  # pylint: disable=g-import-not-at-top
-  from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
   whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
   results = run(config, whole)
-  with pytest.raises(loop.Interrupted):
+  with pytest.raises(errors.Interrupted):
     run(config, parts, stop_after=stop_after)
   resumed = run(config, parts)
   a, b = load_state(config, whole), load_state(config, parts)
@@ -159,3 +187,36 @@ def assert_resumes_exactly(config, tmp_path, stop_after: int):
   timing = lambda r: {k: v for k, v in r.items() if "seconds" not in k}
   assert timing(resumed) == timing(results)
   return results, whole
+
+
+def read_vectors_tsv(text: str) -> np.ndarray:
+  """The `[V, D]` float32 array of a projector vectors TSV
+  (`viz.projector.vectors_tsv`), read independently of the writer."""
+  lines = text.split("\n")
+  if lines and not lines[-1]:
+    lines.pop()
+  rows = [line.split("\t") for line in lines]
+  widths = {len(r) for r in rows}
+  if len(widths) > 1:
+    raise ValueError(f"vectors TSV rows have different lengths {widths}")
+  if not rows:
+    return np.zeros((0, 0), np.float32)
+  return np.asarray(rows, dtype=np.float64).astype(np.float32)
+
+
+def read_metadata_tsv(text: str):
+  """`(words, counts [V] int64)` of a projector metadata TSV
+  (`viz.projector.metadata_tsv`), its escapes undone."""
+  unescapes = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+  lines = text.split("\n")
+  if lines and not lines[-1]:
+    lines.pop()
+  if not lines or lines[0] != "word\tfrequency":
+    raise ValueError("metadata TSV must start with its header")
+  words, counts = [], []
+  for line in lines[1:]:
+    word, count = line.split("\t")
+    words.append(re.sub(r"\\(.)", lambda m: unescapes.get(m.group(1),
+                                                          m.group()), word))
+    counts.append(int(count))
+  return words, np.asarray(counts, dtype=np.int64)

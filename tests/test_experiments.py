@@ -1,9 +1,7 @@
 """Every experiment's smoke variant trains, evaluates and writes its report;
-experiment files import no JAX and document their launch command."""
+experiment files document their launch command."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -26,20 +24,11 @@ def test_full_config_is_valid(name):
   configs.validate(load_config(name))
 
 
-def test_experiment_files_import_no_jax_and_give_their_command():
-  code = ("import sys, importlib.util, os\n"
-          "for f in sys.argv[1:]:\n"
-          "  spec = importlib.util.spec_from_file_location('e', f)\n"
-          "  m = importlib.util.module_from_spec(spec)\n"
-          "  spec.loader.exec_module(m); m.get_config(); m.get_config('smoke')\n"
-          "print(sorted(k for k in sys.modules if k.split('.')[0] in "
-          "('jax', 'flax', 'optax', 'tensorflow')))")
-  paths = [os.path.join(ROOT, "experiments", f"{n}.py") for n in EXPERIMENTS]
-  out = subprocess.run([sys.executable, "-c", code, *paths], cwd=ROOT,
-                       capture_output=True, text=True, check=True)
-  assert out.stdout.strip() == "[]", out.stdout
-  for name, path in zip(EXPERIMENTS, paths):
-    doc = open(path).read()
+def test_experiment_files_give_their_command():
+  """(That importing and validating them starts no JAX is
+  `tests/test_layout.py`'s.)"""
+  for name in EXPERIMENTS:
+    doc = open(os.path.join(ROOT, "experiments", f"{name}.py")).read()
     assert f"--config=experiments/{name}.py" in doc, name
 
 

@@ -1,4 +1,4 @@
-"""The public API: what a notebook needs, in a few calls.
+"""The public API: what a notebook (and `launch.py`) needs, in a few calls.
 
   import unsup_jax as uj
 
@@ -10,19 +10,17 @@
   metrics, outputs = uj.evaluate(config, state)  # test numbers and arrays
 
 The pure maths is in `uj.ops` (distributions, quantisation, PCA, ...) and
-`uj.losses` (ELBO, reconstruction, adversarial, ...).
+`uj.losses` (ELBO, reconstruction, adversarial, ...). Importing this module
+does not start JAX: configs are validated first, so bad settings fail in a
+fraction of a second, and the engine is imported when a call needs it.
 """
 
 from typing import Any
 
-import jax
 import ml_collections
 
 from unsup_jax import configs
 from unsup_jax.configs import files
-from unsup_jax.data import streams
-from unsup_jax.methods import registry
-from unsup_jax.training import loop, run as run_lib
 
 
 def get_config(experiment: str,
@@ -34,27 +32,39 @@ def get_config(experiment: str,
   return config
 
 
-def load_data(config: ml_collections.ConfigDict,
-              workdir: str | None = None) -> streams.Data:
-  """The run's data (`data.streams.Data`): streams, transforms, `.view`
+def load_data(config: ml_collections.ConfigDict, workdir: str | None = None):
+  """The run's data (`training.contract.Data`): streams, transforms, `.view`
   (every split as evaluated) and `.spec()` (text data is kept in
   `workdir`)."""
-  return streams.load(config, workdir)
+  from unsup_jax.data import loader  # pylint: disable=g-import-not-at-top
+  return loader.load(config, workdir)
 
 
 def build_method(config: ml_collections.ConfigDict, data=None, *,
                  workdir: str | None = None):
   """The method `config.method` names, built for `data` (a `Data`, a
   `Spec`, or None to load the config's data)."""
+  from unsup_jax.methods import registry  # pylint: disable=g-import-not-at-top
   data = load_data(config, workdir) if data is None else data
   spec = data.spec() if hasattr(data, "spec") and callable(data.spec) else data
   return registry.build(config, spec, workdir)
 
 
 def run(config: ml_collections.ConfigDict, workdir: str, *,
-        progress: bool = True) -> dict:
-  """Trains (or resumes), evaluates and reports, as `launch.py` does."""
+        progress: bool = True, coordinator_address: str | None = None,
+        num_processes: int | None = None,
+        process_id: int | None = None) -> dict:
+  """Trains (or resumes), evaluates and reports `config` in `workdir`.
+
+  The config is validated once, here, before JAX starts; with the three
+  multi-process arguments (all or none) this process joins a
+  `jax.distributed` run first. Raises a one-line `errors.UserError` for
+  bad input, and the engine's `training.loop.Interrupted`, `Diverged` and
+  `training.run.NonFiniteResults` (see `training/run.py`).
+  """
   configs.validate(config)
+  from unsup_jax.training import distributed, run as run_lib  # pylint: disable=g-import-not-at-top
+  distributed.initialize(coordinator_address, num_processes, process_id)
   data = load_data(config, workdir)
   return run_lib.run(config, build_method(config, data, workdir=workdir),
                      data, workdir, progress=progress)
@@ -64,6 +74,7 @@ def load_state(config: ml_collections.ConfigDict, workdir: str) -> Any:
   """The latest checkpointed state of the run in `workdir` (a study's:
   `{sub-run: state}`)."""
   configs.validate(config)
+  from unsup_jax.training import run as run_lib  # pylint: disable=g-import-not-at-top
   data = load_data(config, workdir)
   return run_lib.load_state(config, build_method(config, data,
                                                  workdir=workdir),
@@ -72,14 +83,20 @@ def load_state(config: ml_collections.ConfigDict, workdir: str) -> Any:
 
 def evaluate(config: ml_collections.ConfigDict, state, *,
              workdir: str | None = None, full: bool = True,
-             key: jax.Array | None = None) -> tuple[dict, dict]:
+             key=None) -> tuple[dict, dict]:
   """`(metrics, outputs)` of the method's evaluation of `state` on the
-  config's test split (outputs: the arrays its figures plot)."""
+  config's test split (outputs: the arrays its figures plot; a study's
+  `state` is `{sub-run: state}`)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from unsup_jax.training.contract import Study  # pylint: disable=g-import-not-at-top
   data = load_data(config, workdir)
   method = build_method(config, data, workdir=workdir)
   key = jax.random.key(config.seed) if key is None else key
+  if isinstance(method, Study):
+    runs = {r.name: r for r in method.runs(data)}
+    return method.evaluate(state, data.view, key, full=full, runs=runs)
   return method.evaluate(state, data.view, key, full=full)
 
 
 __all__ = ["get_config", "load_data", "build_method", "run", "load_state",
-           "evaluate", "loop"]
+           "evaluate"]

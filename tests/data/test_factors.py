@@ -100,18 +100,19 @@ def test_the_sampler_holds_the_chosen_factors_fixed(kind, rng):
   assert np.all(f[values == 0, 3] == 5) and len(np.unique(f[values > 0, 3])) > 5
 
 
-def test_pairs_share_what_they_say_they_share(rng):
-  sampler = factors.sampler(sources.load("colour_sprites", num_train=64,
-                                         num_test=8))
-  fa, xa, fb, xb, shared = sampler.sample_pairs(rng, 200)
-  np.testing.assert_array_equal(shared, fa == fb)
-  assert xa.shape == xb.shape == (200, 32, 32, 3)
-  np.testing.assert_array_equal(xb, sprites.render_colour(fb))
-  # Rendered pairs differ in every factor not kept: 0 to 5 shared, uniform.
-  counts = np.bincount(shared.sum(1), minlength=7)
-  assert counts[6] == 0 and np.all(counts[:6] > 15)
-  _, _, _, _, shared = sampler.sample_pairs(rng, 100, num_shared=4)
-  assert np.all(shared.sum(1) == 4)
+def test_shared_factors_keep_a_uniform_number_of_random_factors():
+  """How many factors a pair shares is uniform in [0, K - 1] (never all:
+  the partner differs), and which ones is uniform over the factors: with
+  6,000 pairs of 6 factors, 1,000 per count and 2,500 per factor, each
+  within 5 standard deviations."""
+  keep = factors.shared_factors(np.random.default_rng(0), 6000, 6)
+  assert keep.shape == (6000, 6) and keep.dtype == bool
+  counts = np.bincount(keep.sum(1), minlength=7)
+  assert counts[6] == 0
+  assert np.all(np.abs(counts[:6] - 1000) < 5 * np.sqrt(1000 * 5 / 6))
+  assert np.all(np.abs(keep.sum(0) - 2500) < 5 * np.sqrt(6000 * 0.35))
+  again = factors.shared_factors(np.random.default_rng(0), 6000, 6)
+  np.testing.assert_array_equal(keep, again)
 
 
 def test_bad_requests_are_user_errors(rng):

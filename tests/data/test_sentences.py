@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import load_config
-from unsup_jax.data import sentences, streams
+from unsup_jax.data import loader, sentences
 from unsup_jax.errors import UserError
 
 DOCS = [
@@ -100,15 +100,15 @@ def test_text_files_and_config_cuts(tmp_path):
   config.data.update(name=f"text:{path}", num_train=10, num_test=3,
                      batch_size=4)
   config.sentences.update(min_count=1, max_length=10)
-  data = streams.load(config)
+  data = loader.load(config)
   assert data.dataset.size("train") == 10
   assert data.view.size("test") == data.view.size("validation") == 3
   assert data.spec().shape("tokens") == (12,)
-  again = streams.load(config)             # from the in-process cache: cut too
+  again = loader.load(config)             # from the in-process cache: cut too
   assert again.dataset.size("train") == 10 and again.view.size("test") == 3
   # An edited file is read again (the in-process cache follows the file).
   path.write_text("One two three. Four five six.\n" * 30, encoding="utf-8")
-  words = set(streams.load(config).spec().meta["words"])
+  words = set(loader.load(config).spec().meta["words"])
   assert {"one", "four"} <= words and "cat" not in words
 
 

@@ -10,7 +10,6 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from unsup_jax.data import sources
-from unsup_jax.errors import UserError
 from unsup_jax.eval import probes
 
 _N, _D, _C = 300, 6, 3

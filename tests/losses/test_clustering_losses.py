@@ -107,13 +107,6 @@ def test_idec_adds_the_weighted_clustering_loss(points):
   assert set(m) == {"loss", "loss_rec", "loss_cluster"}
 
 
-def test_changed_fraction():
-  before = jnp.array([0, 1, 2, 3])
-  assert float(clustering.changed_fraction(before, before)) == 0.0
-  assert float(clustering.changed_fraction(
-      before, jnp.array([0, 1, 3, 3]))) == 0.25
-
-
 def _mixture(k, d, seed=1):
   keys = jax.random.split(jax.random.key(seed), 3)
   return {"logits": jax.random.normal(keys[0], (k,)),

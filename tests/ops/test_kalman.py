@@ -137,17 +137,6 @@ def test_matches_brute_force_conditioning(s, o):
       **_TOL)
 
 
-def test_stationary_cov_is_the_fixed_point():
-  arrays = _random_model(5, 3, 1)
-  a = arrays["transition"] * np.float32(0.95 / 0.9)   # spectral radius 0.95
-  q = arrays["process_cov"]
-  p = np.asarray(kalman.stationary_cov(a, q), np.float64)
-  a64, q64 = a.astype(np.float64), q.astype(np.float64)
-  np.testing.assert_allclose(p, a64 @ p @ a64.T + q64, **_TOL)
-  np.testing.assert_allclose(
-      p, scipy.linalg.solve_discrete_lyapunov(a64, q64), **_TOL)
-
-
 @pytest.mark.parametrize("y_shape, mean_shape, cov_batch", [
     ((5, 3), (3,), ()),
     ((4, 3), (4, 3), (4,)),

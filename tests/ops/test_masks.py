@@ -106,5 +106,3 @@ def test_masked_mse_and_composite_against_numpy():
   assert got[2] == 0
   mixed = np.asarray(masks.composite(x, y, mask))
   np.testing.assert_array_equal(mixed, np.where(mask == 1, y, x))
-  np.testing.assert_array_equal(masks.apply_mask(x, mask, fill=0.5),
-                                np.where(mask == 1, 0.5, x))

@@ -18,8 +18,9 @@ import pytest
 
 from tests.helpers import ROOT, build, launch, load_config, load_state, \
     run, xla_flags
+from unsup_jax import errors
 from unsup_jax.errors import UserError
-from unsup_jax.training import lock, loop, run as run_lib
+from unsup_jax.training import lock, run as run_lib
 
 TINY = ["--config=experiments/vae_mnist.py:smoke", "--config.vae.probe_labels=()",
         "--config.vae.encoder_hidden=(32,)", "--config.vae.decoder_hidden=(32,)",
@@ -92,7 +93,7 @@ def test_a_checkpoint_write_cut_short_is_ignored_and_cleaned(tmp_path):
   config.train.checkpoint_every = 4
   whole = run(config, str(tmp_path / "whole"))
   parts = tmp_path / "parts"
-  with pytest.raises(loop.Interrupted):
+  with pytest.raises(errors.Interrupted):
     run(config, str(parts), stop_after=4)
   ckpts = parts / "checkpoints"
   torn = ckpts / "8.orbax-checkpoint-tmp-1234567"
@@ -141,7 +142,7 @@ def test_an_unwritable_log_is_a_one_line_error(tmp_path, monkeypatch):
 
 def test_a_torn_log_line_is_dropped_on_resume(tmp_path):
   config = _tiny_config()
-  with pytest.raises(loop.Interrupted):
+  with pytest.raises(errors.Interrupted):
     run(config, str(tmp_path), stop_after=5)
   with open(tmp_path / "metrics.jsonl", "a") as f:
     f.write('{"step": 6, "loss": 12')           # a crash mid-write
@@ -204,7 +205,7 @@ def test_non_finite_results_are_not_written_as_valid(tmp_path):
   def evaluate(state, view, key, *, full):
     metrics, outputs = method.evaluate(state, view, key, full=full)
     return dict(metrics, nll=float("nan")), outputs
-  with pytest.raises(run_lib.NonFiniteResults, match="test_nll"):
+  with pytest.raises(errors.NonFiniteResults, match="test_nll"):
     run_lib.run(config, method._replace(evaluate=evaluate), data,
                 str(tmp_path), progress=False)
   written = json.load(open(tmp_path / "results.json"))

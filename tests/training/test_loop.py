@@ -17,6 +17,7 @@ import numpy as np
 import optax
 import pytest
 
+from unsup_jax import errors
 from unsup_jax import configs
 from unsup_jax.configs import base
 from unsup_jax.data import streams
@@ -201,7 +202,7 @@ def test_two_streams_run_and_resume_exactly(tmp_path):
   CALLS["kmeans"] = 0
   parts = tmp_path / "parts"
   for budget in (2, 1, 2):       # stops at 2, 3 (after the hook), 5
-    with pytest.raises(loop.Interrupted):
+    with pytest.raises(errors.Interrupted):
       train(make_config(), parts, budget=loop.Budget(budget))
   resumed = train(make_config(), parts)
   # The whole-data hook ran once in all, also across the resumes.
@@ -219,7 +220,7 @@ def test_an_interrupt_before_the_hook_runs_it_on_resume(tmp_path):
   CALLS["kmeans"] = 0
   config = make_config()
   config.train.checkpoint_every = 3   # a checkpoint where the hook stands
-  with pytest.raises(loop.Interrupted):
+  with pytest.raises(errors.Interrupted):
     train(config, tmp_path, budget=loop.Budget(2))
   assert CALLS["kmeans"] == 0
   done = train(config, tmp_path)

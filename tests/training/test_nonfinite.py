@@ -5,8 +5,9 @@ import jax
 import numpy as np
 import pytest
 
-from tests.helpers import build, load_config, load_state, run, step_of
-from unsup_jax.training import loop, parallel
+from tests.helpers import Engine, build, load_config, load_state, run, \
+    step_of
+from unsup_jax import errors
 
 
 def test_nan_batch_skips_update_and_counts():
@@ -15,7 +16,7 @@ def test_nan_batch_skips_update_and_counts():
   method, data = build(config)
   good = data.iterator("train").batch_at(0)
   bad = dict(good, image=np.full_like(good["image"], np.nan))
-  engine = parallel.Engine(step_of(method), "jit")
+  engine = Engine(step_of(method), "jit")
   state0 = method.init(jax.random.key(0), good)
   params0 = jax.device_get(state0.params)
   state = engine.put_state(state0)
@@ -41,7 +42,7 @@ def test_run_stops_after_max_nonfinite_in_a_row(tmp_path):
   config.optim.warmup_steps = 0
   # Steps 2, 3, 4 are skipped; the streak is read at the log step 4.
   assert config.train.log_every == 2
-  with pytest.raises(loop.Diverged, match="3 non-finite"):
+  with pytest.raises(errors.Diverged, match="3 non-finite"):
     run(config, str(tmp_path))
   state = load_state(config, str(tmp_path))
   assert int(state.nonfinite_streak) == 3

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from tests.helpers import build, first_batches, load_config, \
+from tests.helpers import Engine, build, first_batches, load_config, \
     pmap_and_jit_states, step_of
 from unsup_jax.errors import UserError
 from unsup_jax.training import parallel
@@ -45,7 +45,7 @@ def test_pmap_replicas_stay_identical():
   config = _tiny("vae_mnist")
   method, _ = build(config)
   batches = first_batches(config, 2)
-  engine = parallel.Engine(step_of(method), "pmap")
+  engine = Engine(step_of(method), "pmap")
   state = engine.put_state(method.init(jax.random.key(1), batches[0]))
   for batch in batches:
     state, _ = engine.step(state, engine.put_batch(batch))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import load_config, load_state, run
-from unsup_jax.training import loop
+from unsup_jax import errors
 
 
 def _config():
@@ -27,10 +27,10 @@ def test_resume_equals_uninterrupted(tmp_path):
   whole = str(tmp_path / "whole")
   parts = str(tmp_path / "parts")
   run(config, whole)
-  with pytest.raises(loop.Interrupted) as stopped:
+  with pytest.raises(errors.Interrupted) as stopped:
     run(config, parts, stop_after=2)                          # stops at 2
   assert stopped.value.step == 2
-  with pytest.raises(loop.Interrupted):
+  with pytest.raises(errors.Interrupted):
     run(config, parts, stop_after=3)                          # 2 -> 5
   assert load_state(config, parts).step == 5
   run(config, parts)                                          # 5 -> 8

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+from tests.helpers import read_metadata_tsv, read_vectors_tsv
 from unsup_jax.errors import UserError
 from unsup_jax.eval import word_vectors
 from unsup_jax.viz import projector
@@ -30,17 +31,17 @@ def test_vectors_tsv_reads_back_the_same_float32():
   lines = text.split("\n")
   assert lines[-1] == "" and len(lines) == 51
   assert all(line.count("\t") == 6 for line in lines[:-1])
-  back = projector.read_vectors_tsv(text)
+  back = read_vectors_tsv(text)
   assert back.dtype == np.float32 and back.shape == (50, 7)
   np.testing.assert_array_equal(back, vectors)
   assert np.signbit(back[0, 4])
   # float64 input is written as float32.
   np.testing.assert_array_equal(
-      projector.read_vectors_tsv(projector.vectors_tsv(vectors * 1.0)), vectors)
+      read_vectors_tsv(projector.vectors_tsv(vectors * 1.0)), vectors)
   with pytest.raises(ValueError, match="NaN"):
     projector.vectors_tsv(np.array([[1.0, np.nan]]))
   with pytest.raises(ValueError, match="different lengths"):
-    projector.read_vectors_tsv("1\t2\n3\n")
+    read_vectors_tsv("1\t2\n3\n")
 
 
 def test_metadata_tsv_reads_back_awkward_words_and_counts():
@@ -51,14 +52,14 @@ def test_metadata_tsv_reads_back_awkward_words_and_counts():
   assert len(lines) == len(AWKWARD) + 2  # Header, rows, the final newline.
   assert all(line.count("\t") == 1 and "\r" not in line for line in lines[:-1])
   assert lines[2] == "tab\\there\t" + str(counts[1])
-  words, back = projector.read_metadata_tsv(text)
+  words, back = read_metadata_tsv(text)
   assert words == AWKWARD
   assert back.dtype == np.int64
   np.testing.assert_array_equal(back, counts)
   with pytest.raises(ValueError, match="counts"):
     projector.metadata_tsv(["a", "b"], [1])
   with pytest.raises(ValueError, match="header"):
-    projector.read_metadata_tsv("the\t3\n")
+    read_metadata_tsv("the\t3\n")
 
 
 def _projector_config_class():

@@ -16,7 +16,8 @@ run's seed) or "rest" (the examples the stream named by `of` leaves out, or
 import ml_collections
 
 from unsup_jax.configs import schema
-from unsup_jax.configs.schema import (Bool, Choice, Dict, Float, Int, Str)
+from unsup_jax.configs.schema import (Bool, Choice, Dict, Float, Int, Parts,
+                                      Str)
 from unsup_jax.errors import UserError
 
 BINARIZE = ("none", "dynamic", "static")
@@ -76,6 +77,17 @@ TRAIN = dict(
 EVAL = dict(
     batch_size=Int(100, min=1),
 )
+# The differentiable augmentations of `ops/augment.py` (its `POLICIES`; a
+# test keeps the two equal, so that configs validate without JAX).
+AUGMENTATIONS = ("translation", "cutout", "brightness", "contrast")
+
+
+def Augment(doc: str) -> schema.Field:  # pylint: disable=invalid-name
+  """A policy of `AUGMENTATIONS`, comma-separated, applied in order ("" =
+  none)."""
+  return Parts("", AUGMENTATIONS, item="augmentation", doc=doc)
+
+
 SECTIONS = {"data": DATA, "optim": OPTIM, "train": TRAIN, "eval": EVAL}
 TOP = dict(method=Str("vae"), seed=Int(0, min=0))
 

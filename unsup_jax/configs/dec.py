@@ -16,7 +16,7 @@ or random shifts during pre-training lowered both.
 """
 
 from unsup_jax.configs import autoencoder, base
-from unsup_jax.configs.schema import Choice, Float, Int, Str
+from unsup_jax.configs.schema import Choice, Float, Int
 from unsup_jax.errors import UserError
 
 KINDS = ("dec", "idec", "vade")
@@ -35,8 +35,8 @@ CLUSTER = dict(
     learning_rate=Float(0.01, above=0.0, doc="of phase 'cluster'"),
     momentum=Float(0.9, min=0.0, below=1.0, doc="sgd"),
     kmeans_restarts=Int(20, min=1, doc="k-means++ starts, best kept"),
-    augment=Str("", doc="augmentation of training batches in both phases "
-                "(ops/augment.py policies, e.g. 'translation'; '' = none)"),
+    augment=base.Augment("augmentation of training batches in both phases "
+                         "(e.g. 'translation')"),
     shown_per_cluster=Int(10, min=1,
                           doc="training images nearest each centre shown"),
 )
@@ -64,11 +64,6 @@ def check(c) -> None:
     raise UserError(f"config.cluster.kind {c.cluster.kind!r} does not go "
                     f"with method {c.method!r}: kind 'vade' is method 'vade', "
                     "'dec' and 'idec' are method 'dec'")
-  from unsup_jax.ops import augment  # pylint: disable=g-import-not-at-top
-  try:
-    augment.parse(c.cluster.augment)
-  except ValueError as e:
-    raise UserError(f"config.cluster.augment: {e}") from None
   if c.method == "vade" and c.autoencoder.kind == "linear_tied":
     raise UserError("method 'vade' needs config.autoencoder.kind 'mlp' or "
                     "'conv' (a tied linear encoder has no variance head)")

@@ -30,8 +30,8 @@ FIELDS = dict(
                     "weights, used for sampling and evaluation; 0 = raw G"),
     ema_start=Int(0, min=0, doc="steps before the average starts (the EMA "
                   "copies G until then)"),
-    augment=Str("", doc="DiffAugment policy for what D sees, e.g. "
-                "'translation,cutout' (Zhao et al. 2020); '' = none"),
+    augment=base.Augment("DiffAugment policy for what D sees, e.g. "
+                         "'translation,cutout' (Zhao et al. 2020)"),
     real_label=Float(1.0, above=0.0, max=1.0, doc="target of real samples; "
                      "< 1 = one-sided label smoothing (Salimans et al. 2016)"),
     fid_samples=Int(1000, min=2, doc="generated images per FID/KID"),
@@ -56,11 +56,6 @@ def smoke(c) -> None:
 
 
 def check(c) -> None:
-  from unsup_jax.ops import augment  # pylint: disable=g-import-not-at-top
-  try:
-    augment.parse(c.gan.augment)
-  except ValueError as e:
-    raise UserError(f"config.gan.augment: {e}") from None
   if c.gan.loss == "wasserstein" and c.gan.gradient_penalty == 0:
     raise UserError("config.gan.loss 'wasserstein' needs a Lipschitz "
                     "constraint: set config.gan.gradient_penalty (e.g. 10)")

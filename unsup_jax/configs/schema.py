@@ -19,7 +19,7 @@ import ml_collections
 
 from unsup_jax.errors import UserError
 
-KINDS = ("int", "float", "bool", "str", "choice", "ints", "floats", "strs",
+KINDS = ("int", "float", "bool", "str", "choice", "parts", "ints", "strs",
          "dict")
 
 
@@ -29,14 +29,16 @@ class Field:
 
   Attributes:
     default: its default value.
-    kind: one of KINDS ("ints", "floats", "strs" are tuples of them; "dict"
+    kind: one of KINDS ("ints", "strs" are tuples of them; "parts" a
+      comma-separated string of choices, e.g. "translation,cutout"; "dict"
       a nested ConfigDict left to its owner).
     min: inclusive lower bound (numbers, or each element of a tuple).
     max: inclusive upper bound.
     above: exclusive lower bound.
     below: exclusive upper bound.
-    choices: allowed values ("choice").
+    choices: allowed values ("choice", "parts", "strs").
     doc: one line shown in errors and docs.
+    item: what one part is called in errors ("parts").
   """
   default: Any
   kind: str
@@ -46,6 +48,7 @@ class Field:
   below: float | None = None
   choices: tuple | None = None
   doc: str = ""
+  item: str = "part"
 
 
 def Int(default: int, *, min=None, max=None, doc="") -> Field:  # pylint: disable=redefined-builtin,invalid-name
@@ -74,15 +77,16 @@ def Ints(default, *, min=None, max=None, doc="") -> Field:  # pylint: disable=re
   return Field(tuple(default), "ints", min=min, max=max, doc=doc)
 
 
-def Floats(default, *, min=None, max=None, doc="") -> Field:  # pylint: disable=redefined-builtin,invalid-name
-  return Field(tuple(float(v) for v in default), "floats", min=min, max=max,
-               doc=doc)
-
-
 def Strs(default, *, choices=None, doc="") -> Field:  # pylint: disable=invalid-name
   """A tuple of strings (each among `choices` when given)."""
   return Field(tuple(default), "strs", choices=choices and tuple(choices),
                doc=doc)
+
+
+def Parts(default: str, choices, *, item: str = "part", doc="") -> Field:  # pylint: disable=invalid-name
+  """A comma-separated string of choices ("" = none), e.g. a policy of
+  augmentations applied in order."""
+  return Field(default, "parts", choices=tuple(choices), doc=doc, item=item)
 
 
 def Dict(default: Mapping | None = None, *, doc="") -> Field:  # pylint: disable=invalid-name
@@ -134,6 +138,17 @@ def _number_error(path: str, value, f: Field, integer: bool) -> str | None:
   return None
 
 
+def _parts_error(path: str, value, f: Field) -> str | None:
+  if not isinstance(value, str):
+    return f"config.{path} must be a string, got {value!r}"
+  unknown = [p.strip() for p in value.split(",")
+             if p.strip() and p.strip() not in f.choices]
+  if unknown:
+    return (f"config.{path}: unknown {f.item} {unknown[0]!r}; choose from "
+            f"{', '.join(f.choices)}")
+  return None
+
+
 def check_value(path: str, value, f: Field) -> None:
   """Raises UserError when `value` does not fit field `f` at `path`."""
   error = None
@@ -149,12 +164,14 @@ def check_value(path: str, value, f: Field) -> None:
     if value not in f.choices:
       error = (f"config.{path} {value!r} is unknown; choose one of "
                f"{', '.join(map(str, f.choices))}")
-  elif f.kind in ("ints", "floats"):
+  elif f.kind == "parts":
+    error = _parts_error(path, value, f)
+  elif f.kind == "ints":
     if not isinstance(value, (tuple, list)):
       error = f"config.{path} must be a tuple of numbers, got {value!r}"
     else:
       for v in value:
-        error = _number_error(path, v, f, f.kind == "ints")
+        error = _number_error(path, v, f, True)
         if error:
           error = f"{error} (in {tuple(value)!r})"
           break

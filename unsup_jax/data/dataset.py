@@ -92,6 +92,24 @@ class Dataset:
 
 
 @dataclasses.dataclass(frozen=True)
+class Stream:
+  """One stream of training batches.
+
+  Attributes:
+    name: its name ("train" is the default stream).
+    split: the split it draws from.
+    rows: indices into the split it draws (sorted).
+    batch_size: global examples per step.
+    seed: the seed sequence of its order.
+  """
+  name: str
+  split: str
+  rows: np.ndarray
+  batch_size: int
+  seed: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Spec:
   """What a method is built from.
 

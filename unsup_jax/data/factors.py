@@ -84,26 +84,6 @@ class FactorSampler(abc.ABC):
   def sample(self, rng: np.random.Generator, n: int, fixed=None):
     """`n` examples, the factors in `fixed` held, the others free."""
 
-  def sample_pairs(self, rng: np.random.Generator, n: int,
-                   num_shared=None):
-    """Pairs that share the values of some factors and differ in the others
-    (the weak supervision of Locatello et al. 2020): for each pair, k
-    factors (`num_shared`, default uniform in [0, K - 1]) keep the first
-    example's values in the second, the others change.
-    Returns `(factors_a, images_a, factors_b, images_b, shared [n, K] bool)`,
-    `shared` where the two examples' values are equal.
-    """
-    fa, xa = self.sample(rng, n)
-    k = self.space.num_factors
-    count = (rng.integers(0, k, n) if num_shared is None
-             else np.full(n, int(num_shared)))
-    order = np.argsort(rng.random((n, k)), axis=1)
-    keep = np.zeros((n, k), bool)
-    np.put_along_axis(keep, order, np.arange(k)[None, :] < count[:, None],
-                      axis=1)
-    fb, xb = self.partner(rng, fa, keep)
-    return fa, xa, fb, xb, fa == fb
-
   def partner(self, rng, fa, keep):
     """Examples with `fa`'s values where `keep`, redrawn elsewhere."""
     return self.sample(rng, len(fa), fixed={
@@ -189,6 +169,16 @@ SEED = 0            # the examples of the train and test splits
 PAIRED = "_pairs"
 
 
+def shared_factors(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+  """`[n, k]` bool: for each of n pairs, which of its k factors the partner
+  keeps: a number of them uniform in [0, k - 1], chosen at random."""
+  count = rng.integers(0, k, n)
+  order = np.argsort(rng.random((n, k)), axis=1)
+  keep = np.zeros((n, k), bool)
+  np.put_along_axis(keep, order, np.arange(k)[None] < count[:, None], 1)
+  return keep
+
+
 def _procedural_base(name: str) -> str | None:
   base = name[:-len(PAIRED)] if name.endswith(PAIRED) else name
   return base if base in PROCEDURAL else None
@@ -228,11 +218,7 @@ def procedural(name: str, num_train: int | None = None,
     sampler = RenderedFactors(space, render)
     train = splits["train"]
     keep_rng = np.random.default_rng([SEED, 1])
-    k = space.num_factors
-    count = keep_rng.integers(0, k, len(train["factors"]))
-    order = np.argsort(keep_rng.random((len(count), k)), axis=1)
-    keep = np.zeros((len(count), k), bool)
-    np.put_along_axis(keep, order, np.arange(k)[None] < count[:, None], 1)
+    keep = shared_factors(keep_rng, len(train["factors"]), space.num_factors)
     fb, xb = sampler.partner(keep_rng, train["factors"], keep)
     train.update(pair_image=xb, pair_factors=fb,
                  shared=train["factors"] == fb)

@@ -1,14 +1,17 @@
-"""Deterministic, resumable numpy batch iterators, sharded by process.
+"""Deterministic numpy batch iterators, sharded by process.
 
-A batch is a pure function of (seed, position): epoch `e` visits the
-examples in the order `default_rng([*seed, e]).permutation(N)`, the
-remainder that does not fill a global batch is dropped, and process `i` of
-`P` takes rows `[i * B / P, (i + 1) * B / P)` of each global batch of size
-`B`. Restoring a position therefore replays exactly, whatever the number of
-processes. Batches are dicts of the features given (`image`, `label`, ...).
+A batch is a pure function of (seed, position), `batch_at(position)`:
+epoch `e` visits the examples in the order
+`default_rng([*seed, e]).permutation(N)`, the remainder that does not fill
+a global batch is dropped, and process `i` of `P` takes rows
+`[i * B / P, (i + 1) * B / P)` of each global batch of size `B`. A run that
+resumes at a stream's position (the training loop keeps it in its
+checkpoints) therefore draws exactly what an uninterrupted one does,
+whatever the number of processes. Batches are dicts of the features given
+(`image`, `label`, ...).
 """
 
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -23,20 +26,19 @@ def _check_int(name: str, value, minimum: int) -> int:
 
 
 class BatchIterator:
-  """Yields this process's shard of every global batch, forever (epochs repeat).
+  """This process's shard of every global batch, by position (epochs
+  repeat): the `training.contract.BatchSource` of image, sequence and
+  sentence streams.
 
   Attributes:
     batches_per_epoch: N // global_batch_size (the remainder is dropped).
-    position: number of global batches consumed so far.
   """
 
   def __init__(self, features: Mapping[str, np.ndarray], *,
                global_batch_size: int, seed: int | Sequence[int],
                process_index: int = 0, process_count: int = 1,
                name: str = "train"):
-    """Initialises the iterator at position 0.
-
-    Args:
+    """Args:
       features: name -> `[N, ...]` array, all with the same N.
       global_batch_size: examples per step summed over all processes.
       seed: non-negative seed (or sequence of them) of the order.
@@ -77,34 +79,10 @@ class BatchIterator:
     self._lo, self._hi = process_index * local, (process_index + 1) * local
     self._epoch = -1
     self._perm = None
-    self.position = 0
 
   @property
   def global_batch_size(self) -> int:
     return self._global_batch_size
-
-  def state(self) -> dict:
-    """JSON-serialisable state: {"position": int}."""
-    return {"position": int(self.position)}
-
-  def restore(self, state: dict) -> None:
-    """Continues from a `state()`; the next batch is the one at `position`."""
-    if not isinstance(state, dict) or "position" not in state:
-      raise UserError(f"iterator state must look like {{'position': int}}, "
-                      f"got {state!r}")
-    self.position = _check_int("iterator position", state["position"], 0)
-
-  def __iter__(self) -> "BatchIterator":
-    return self
-
-  def __next__(self) -> dict:
-    batch = self.batch_at(self.position)
-    self.position += 1
-    return batch
-
-  def peek(self) -> dict:
-    """The next batch, without advancing (e.g. to initialise a model)."""
-    return self.batch_at(self.position)
 
   def _permutation(self, epoch: int) -> np.ndarray:
     if epoch != self._epoch:
@@ -126,24 +104,3 @@ class BatchIterator:
     start = step * self._global_batch_size
     rows = self._permutation(epoch)[start + self._lo:start + self._hi]
     return {k: v[rows] for k, v in self._features.items()}
-
-
-def eval_batches(features: Mapping[str, np.ndarray],
-                 batch_size: int) -> Iterator[dict]:
-  """Yields every example exactly once, in order.
-
-  Args:
-    features: name -> `[N, ...]` array.
-    batch_size: examples per batch; the last batch may be smaller.
-
-  Yields:
-    name -> `[b, ...]` with b <= batch_size.
-
-  Raises:
-    UserError: a non-positive batch size.
-  """
-  batch_size = _check_int("batch_size", batch_size, 1)
-  n = len(next(iter(features.values())))
-  for start in range(0, n, batch_size):
-    yield {k: np.asarray(v[start:start + batch_size])
-           for k, v in features.items()}

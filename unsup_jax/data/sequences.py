@@ -227,9 +227,12 @@ def make_bouncing_balls(num: int, seed: int,
 # -------------------------------------------------------------- datasets --
 
 def load(name: str, num_train: int | None = None,
-         num_test: int | None = None) -> Dataset:
+         num_test: int | None = None, *,
+         digits: Dataset | None = None) -> Dataset:
   """The sequence dataset `name` with `num_train` / `num_test` sequences
-  (default 4,000 / 1,000), train from seed 0 and test from seed 1.
+  (default 4,000 / 1,000), train from seed 0 and test from seed 1;
+  `moving_digits` moves the images of `digits` (mnist5k, whose train and
+  test digits make the train and test sequences).
 
   Returns:
     A Dataset with splits "train" and "test" of `frames` `[N, T, ...]`
@@ -242,8 +245,8 @@ def load(name: str, num_train: int | None = None,
   sizes = {s: _check_size(f"num_{s}", n) if n is not None
            else DEFAULT_SIZES[s] for s, n in sizes.items()}
   if name == "moving_digits":
-    from unsup_jax.data import sources  # pylint: disable=g-import-not-at-top
-    digits = sources.load("mnist5k")
+    if digits is None:
+      raise ValueError("moving_digits needs the digits it moves")
     splits = {s: make_moving_digits(digits.split(s)["image"],
                                     digits.split(s)["label"], n, SEEDS[s])
               for s, n in sizes.items()}

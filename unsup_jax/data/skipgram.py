@@ -25,8 +25,8 @@ resumes exactly, whatever the number of processes; process i takes rows
 position p come from `default_rng([*seed, NEGATIVE_STREAM, p])`.
 
 `load(config, workdir)` gives the run's `SkipGramData` (the engine's data
-interface: `streams`, `iterator`, `spec`, `view`): the corpus is read and
-encoded once and kept in `workdir/text/` (`data/text.py`).
+protocol, `training.contract.Data`): the corpus is read and encoded once
+and kept in `workdir/text/` (`data/text.py`).
 """
 
 import concurrent.futures
@@ -36,8 +36,7 @@ from typing import Mapping
 import numpy as np
 
 from unsup_jax.data import text, text_sources
-from unsup_jax.data.dataset import Dataset, Feature, Spec
-from unsup_jax.data.streams import Stream
+from unsup_jax.data.dataset import Dataset, Feature, Spec, Stream
 from unsup_jax.errors import UserError
 
 NEGATIVE_STREAM = 0x4E47
@@ -119,10 +118,11 @@ def epoch_pairs(ids: np.ndarray, sentence: np.ndarray, keep: np.ndarray, *,
 
 
 class SkipGramIterator:
-  """This process's shard of every global batch of pairs, forever.
+  """This process's shard of every global batch of pairs, by position: the
+  `training.contract.BatchSource` of skip-gram streams.
 
   Batches are `{"centre": [B], "context": [B], "negatives": [B, K]}` int32
-  (B this process's share). Attributes: `position` (global batches drawn).
+  (B this process's share).
   """
 
   def __init__(self, corpus: text.Corpus, *, batch_size: int, window: int,
@@ -147,7 +147,6 @@ class SkipGramIterator:
     self._sizes: list[int] = []
     self._epochs: dict[int, concurrent.futures.Future] = {}
     self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    self.position = 0
 
   def _generate(self, e: int):
     return epoch_pairs(self.corpus.ids, self._sentence, self._keep,
@@ -196,32 +195,10 @@ class SkipGramIterator:
     negatives = np.repeat(draws[lo:hi], self.group, axis=0)
     return {"centre": centre, "context": context, "negatives": negatives}
 
-  def state(self) -> dict:
-    return {"position": int(self.position)}
-
-  def restore(self, state: dict) -> None:
-    if not isinstance(state, dict) or not isinstance(
-        state.get("position"), int) or state["position"] < 0:
-      raise UserError(f"iterator state must look like {{'position': int}}, "
-                      f"got {state!r}")
-    self.position = state["position"]
-
-  def peek(self) -> dict:
-    return self.batch_at(self.position)
-
-  def __iter__(self):
-    return self
-
-  def __next__(self) -> dict:
-    batch = self.batch_at(self.position)
-    self.position += 1
-    return batch
-
 
 @dataclasses.dataclass(frozen=True)
 class SkipGramData:
-  """A run's text data for skip-gram training (the engine's data
-  interface; see `data/streams.Data`).
+  """A run's text data for skip-gram training (`training.contract.Data`).
 
   Attributes:
     corpus: the encoded corpus.

@@ -300,7 +300,8 @@ def load(name: str, *, data_dir: str | None = None,
   if sequences.is_sequence(name):      # generated at the sizes asked for
     key = f"{name}:{num_train}:{num_test}"
     if key not in _CACHE:
-      _CACHE[key] = sequences.load(name, num_train, num_test)
+      digits = load("mnist5k") if name == "moving_digits" else None
+      _CACHE[key] = sequences.load(name, num_train, num_test, digits=digits)
     return _CACHE[key]
   if name in OFFLINE_DATASETS:
     if name not in _CACHE:

@@ -1,8 +1,9 @@
-"""A run's data: its streams of training batches, their per-step transform,
-and the view of every split that evaluation and whole-data phases read.
+"""A run's image, sequence or sentence data: its streams of training
+batches, their per-step transform, and the view of every split that
+evaluation and whole-data phases read (`training.contract.Data`; skip-gram
+pairs are `skipgram.SkipGramData`, and `loader.load` picks the kind).
 
-`load(config)` (or `prepare(dataset, config)` for a dataset already in
-memory) gives a `Data`:
+`prepare(dataset, config)` of a dataset in memory gives a `Data`:
 
 * `streams`: "train" (the training split, `data.batch_size` per step) and
   every stream of `data.streams`, each a split, the rows of it that the
@@ -28,28 +29,10 @@ from typing import Mapping
 import ml_collections
 import numpy as np
 
-from unsup_jax.data import sources, transforms
-from unsup_jax.data.dataset import Dataset, Feature, Spec
+from unsup_jax.data import transforms
+from unsup_jax.data.dataset import Dataset, Feature, Spec, Stream
 from unsup_jax.data.iterators import BatchIterator
 from unsup_jax.errors import UserError
-
-
-@dataclasses.dataclass(frozen=True)
-class Stream:
-  """One stream of training batches.
-
-  Attributes:
-    name: its name ("train" is the default stream).
-    split: the split it draws from.
-    rows: indices into the split it draws (sorted).
-    batch_size: global examples per step.
-    seed: the seed sequence of its order.
-  """
-  name: str
-  split: str
-  rows: np.ndarray
-  batch_size: int
-  seed: tuple[int, ...]
 
 
 def balanced_rows(labels: np.ndarray, count: int, *, seed: int,
@@ -124,7 +107,8 @@ def define_streams(dataset: Dataset, config: ml_collections.ConfigDict
 
 @dataclasses.dataclass(frozen=True)
 class Data:
-  """The data of one run (see the module docstring).
+  """The data of one run (see the module docstring): the engine's
+  `training.contract.Data`, plus the dataset the streams draw.
 
   Attributes:
     dataset: the dataset as the streams draw it (static bits drawn).
@@ -191,26 +175,3 @@ def prepare(dataset: Dataset, config: ml_collections.ConfigDict) -> Data:
               transform=transforms.StepTransform.create(config.data,
                                                         config.seed),
               data_config=config.data)
-
-
-def load_dataset(config: ml_collections.ConfigDict) -> Dataset:
-  """The dataset `config.data` names, truncated as it asks."""
-  d = config.data
-  return sources.load(d.name, data_dir=d.data_dir or None,
-                      num_train=d.num_train or None,
-                      num_test=d.num_test or None)
-
-
-def load(config: ml_collections.ConfigDict, workdir: str | None = None):
-  """The run's Data: `config.data`'s dataset, streams and transforms; for a
-  method that trains on skip-gram pairs (its config has a `skipgram`
-  section) the `data.skipgram.SkipGramData` of its text, whose encoded
-  corpus is kept in `workdir`; for one that reads sentences (a `sentences`
-  section) the padded sentences of its text (`data/sentences.py`)."""
-  if "skipgram" in config:
-    from unsup_jax.data import skipgram  # pylint: disable=g-import-not-at-top
-    return skipgram.load(config, workdir)
-  if "sentences" in config:
-    from unsup_jax.data import sentences  # pylint: disable=g-import-not-at-top
-    return prepare(sentences.load(config), config)
-  return prepare(load_dataset(config), config)

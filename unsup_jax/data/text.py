@@ -63,10 +63,6 @@ class Vocabulary:
   def size(self) -> int:
     return len(self.words)
 
-  def id_of(self, word: str) -> int:
-    """The id of `word`, -1 when it is out of the vocabulary."""
-    return self._index.get(word, -1)
-
   def ids(self, tokens: Sequence[str]) -> np.ndarray:
     """`[n]` int32 ids, -1 for out-of-vocabulary tokens."""
     return np.fromiter((self._index.get(t, -1) for t in tokens), np.int32,

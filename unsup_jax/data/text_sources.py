@@ -39,11 +39,6 @@ TEXT_PREFIX = "text:"
 ARTICLE_MIN_TOKENS = 50
 
 
-def is_text(name: str) -> bool:
-  """Whether `name` names a text source (a tfds name may be either)."""
-  return name in GENSIM_CORPORA or name.startswith(TEXT_PREFIX)
-
-
 def gensim_file(filename: str) -> str:
   """The path of a file of gensim's test data (corpora, evaluation sets)."""
   try:

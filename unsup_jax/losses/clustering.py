@@ -89,12 +89,6 @@ def idec_loss(rec_per_example: jax.Array, z: jax.Array, centres: jax.Array,
   return loss, {"loss": loss, "loss_rec": rec, "loss_cluster": cluster}
 
 
-def changed_fraction(before: jax.Array, after: jax.Array) -> jax.Array:
-  """The fraction of points whose hard assignment changed (DEC stops when
-  it falls under tol, 0.1% in the paper)."""
-  return jnp.mean((before != after).astype(jnp.float32))
-
-
 def mixture_posterior(z: jax.Array, log_weights: jax.Array,
                       means: jax.Array, log_vars: jax.Array) -> jax.Array:
   """`[B, K]` p(c | z) under the mixture prior p(c) p(z | c) with

@@ -167,31 +167,6 @@ def predict(model: LinearGaussian, mean: jax.Array, cov: jax.Array,
   return (*state, *_observe(model, *state))
 
 
-def stationary_cov(transition: jax.Array, process_cov: jax.Array, *,
-                   iterations: int = 40) -> jax.Array:
-  """The P solving P = A P A^T + Q (the stationary state covariance).
-
-  By the doubling algorithm: starting from P = Q, B = A, each iteration sets
-  P <- P + B P B^T and B <- B B, so that after k iterations
-  P = sum_{j < 2^k} A^j Q (A^j)^T. It converges for a stable A (spectral
-  radius < 1); 40 iterations sum 2^40 terms of the series.
-
-  Args:
-    transition: `[S, S]` A, stable.
-    process_cov: `[S, S]` Q.
-    iterations: number of doublings.
-
-  Returns:
-    `[S, S]` the stationary covariance.
-  """
-  def body(_, carry):
-    p, b = carry
-    return _symmetrize(p + b @ p @ b.T), b @ b
-
-  p, _ = jax.lax.fori_loop(0, iterations, body, (process_cov, transition))
-  return p
-
-
 def jump_predictions(model: LinearGaussian, ys: jax.Array,
                      max_jump: int) -> dict[str, jax.Array]:
   """p(y_{t+d} | y_1..t) for every t and every jump d = 1..D.

@@ -141,12 +141,6 @@ def make_mask(key: jax.Array, shape: Sequence[int], *, kind: str,
                   f"{', '.join(KINDS)}")
 
 
-def apply_mask(images: jax.Array, mask: jax.Array, *,
-               fill: jax.Array | float = 0.0) -> jax.Array:
-  """Replaces the hole of `[B, H, W, C]` images by `fill` (broadcastable)."""
-  return images * (1.0 - mask) + fill * mask
-
-
 def composite(known: jax.Array, filled: jax.Array,
               mask: jax.Array) -> jax.Array:
   """Known pixels from `known`, hole pixels from `filled`; `[B, H, W, C]`."""

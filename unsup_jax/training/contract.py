@@ -1,9 +1,18 @@
-"""The contract between a method and the engine (v2).
+"""The contract between a method, its data and the engine (v2).
 
-A method is built from its config and a `data.dataset.Spec` (feature shapes
-per stream, metadata), never from an image shape, by the module that names
-it (`unsup_jax.methods.<name>.build(config, spec)`); the engine never
-imports `methods/`. It is a `Method`:
+The data of a run, whatever its kind (images, sequences, sentences,
+skip-gram pairs; `data/loader.py`), is a `Data`: the streams of training
+batches, each drawn through a `BatchSource` whose batch at a position is a
+pure function of that position (the loop's checkpoints hold each stream's
+position, so a resumed run draws what an uninterrupted one does); the
+per-step transform; the view of every split that evaluation reads; and the
+`data.dataset.Spec` that a method is built from.
+
+A method is built from its config and that spec (feature shapes per
+stream, metadata), never from an image shape, by the module that names it
+(`unsup_jax/methods/FAMILY/NAME.py`'s `build(config, spec)`, found by
+`methods.registry`); the engine never imports `methods/`. It is a
+`Method`:
 
 * `init(key, batch) -> TrainState`: `batch` is the first batch of the first
   step phase (the "train" stream's when there is none).
@@ -45,7 +54,44 @@ evaluates them together: `evaluate(states, data, key, *, full, runs)` with
 by name (to evaluate a sub-run with its own method and data).
 """
 
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import (Any, Callable, Mapping, NamedTuple, Protocol, Sequence,
+                    runtime_checkable)
+
+
+@runtime_checkable
+class BatchSource(Protocol):
+  """This process's shard of one stream's global batches."""
+
+  def batch_at(self, position: int) -> dict:
+    """The batch after `position` global batches, a pure function of it:
+    `{feature: [B_local, ...]}`."""
+
+
+@runtime_checkable
+class Data(Protocol):
+  """A run's data, as the engine reads it.
+
+  Attributes:
+    view: every split as evaluated (a `data.dataset.Dataset`), what
+      `evaluate` and whole-data hooks read.
+    streams: name -> `data.dataset.Stream` ("train" first): the split, rows
+      and global batch size of each stream a step may draw.
+    transform: the per-step transform run inside the compiled step,
+      `(stream index, batch, step, example offset) -> batch`, or None.
+  """
+  view: Any
+  streams: Mapping[str, Any]
+  transform: Callable | None
+
+  def spec(self) -> Any:
+    """The `data.dataset.Spec` a method is built from."""
+
+  def iterator(self, name: str, *, process_index: int = 0,
+               process_count: int = 1) -> BatchSource:
+    """The `BatchSource` of stream `name` for this process."""
+
+  def stream_index(self, name: str) -> int:
+    """The index of stream `name` (keys the stream's per-step transform)."""
 
 
 class Phase(NamedTuple):
@@ -76,7 +122,7 @@ class Method(NamedTuple):
 
 class SubRun(NamedTuple):
   """One model of a study: its name (the folder under `runs/`), full
-  config, built method and prepared `data.streams.Data`."""
+  config, built method and prepared `Data`."""
   name: str
   config: Any
   method: Method
@@ -108,14 +154,3 @@ def model_fingerprint(section, fields: Sequence[str], spec) -> dict:
 
 def step_phases(method: Method) -> list[Phase]:
   return [p for p in method.phases if isinstance(p, Phase)]
-
-
-def total_steps(method: Method) -> int:
-  """Steps of every phase together."""
-  return sum(p.num_steps for p in step_phases(method))
-
-
-def first_streams(method: Method) -> str | tuple[str, ...]:
-  """The streams of the first step phase ("train" when there is none)."""
-  phases = step_phases(method)
-  return phases[0].streams if phases else "train"

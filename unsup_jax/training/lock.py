@@ -14,7 +14,6 @@ nothing of their own to the workdir).
 
 import contextlib
 import datetime
-import errno
 import json
 import os
 import socket
@@ -115,8 +114,3 @@ def held(workdir: str, *, enabled: bool = True):
     yield path
   finally:
     release(path)
-
-
-def is_no_space(error: OSError) -> bool:
-  return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS,
-                         errno.EACCES, errno.EPERM)

@@ -32,7 +32,7 @@ import ml_collections
 import numpy as np
 import tqdm
 
-from unsup_jax.errors import UserError
+from unsup_jax.errors import Diverged, Interrupted, UserError
 from unsup_jax.training import checkpoint, parallel, program
 from unsup_jax.training.schedule import (Feeder, Item, next_stop,
                                          positions_at, schedule, stream_names)
@@ -44,19 +44,6 @@ from unsup_jax.training.logging import MetricsLogger
 HOOK_STREAM = 0x400C
 # Metrics logged under their own name in every phase.
 _UNPREFIXED = ("nonfinite_total", "steps_per_sec")
-
-
-class Interrupted(Exception):
-  """Training stopped by a signal after saving a checkpoint."""
-
-  def __init__(self, step: int, signum: int, path: str):
-    self.step, self.signum = step, signum
-    super().__init__(f"interrupted at step {step}; checkpoint saved in {path}; "
-                     "run the same command again to resume")
-
-
-class Diverged(Exception):
-  """Too many consecutive non-finite updates."""
 
 
 @dataclasses.dataclass

@@ -176,8 +176,6 @@ class Placement:
       return jax.tree.map(_first_row, tree)
     return jax.tree.map(_to_host, tree)
 
-  get_state = get
-
   # -- compiling --------------------------------------------------------
 
   def compile(self, fn: Callable, *, num_state_args: int = 1,
@@ -196,29 +194,3 @@ class Placement:
     return jax.jit(functools.partial(fn, axis_name=None),
                    in_shardings=states + (self.batch_sharding(stacked),),
                    out_shardings=self.replicated, donate_argnums=donate)
-
-
-class Engine:
-  """The bare compiled step `(state, batch) -> (state, metrics)` of one mode,
-  with the moves in and out: for tests, benchmarks and notebooks (the
-  training loop compiles its own program around the same step)."""
-
-  def __init__(self, train_step: Callable, mode: str):
-    self.mode = mode
-    self.placement = Placement(mode)
-    self.step = self.placement.compile(
-        lambda state, batch, *, axis_name: train_step(
-            state, batch, axis_name=axis_name))
-
-  def put_state(self, state: Any) -> Any:
-    return self.placement.put_state(state)
-
-  def get_state(self, state: Any) -> Any:
-    return self.placement.get(state)
-
-  def put_batch(self, batch: dict) -> dict:
-    return self.placement.put_batch(batch)
-
-  def get_metrics(self, metrics: dict) -> dict:
-    """Host floats (identical on every device after pmean)."""
-    return {k: float(v) for k, v in self.placement.get(metrics).items()}

@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import ml_collections
 
-from unsup_jax.errors import UserError
+from unsup_jax.errors import NonFiniteResults, UserError
 from unsup_jax.training import lock, loop
 from unsup_jax.training.contract import Method, Study
 from unsup_jax.training.logging import read_metrics
@@ -23,10 +23,6 @@ from unsup_jax.viz import figures as viz_figures
 from unsup_jax.viz import report as viz_report
 
 RUNS_DIR = "runs"
-
-
-class NonFiniteResults(Exception):
-  """The final evaluation gave NaN or infinite metrics (written as null)."""
 
 
 def _quick(method: Method, data):
@@ -78,8 +74,8 @@ def run(config: ml_collections.ConfigDict, method: Method | Study, data,
   Raises:
     UserError: bad config, data, workdir or checkpoint; a workdir another
       run holds; a workdir that cannot be written.
-    loop.Interrupted: a signal stopped training (a checkpoint was saved).
-    loop.Diverged: `train.max_nonfinite` non-finite updates in a row.
+    Interrupted: a signal stopped training (a checkpoint was saved).
+    Diverged: `train.max_nonfinite` non-finite updates in a row.
     NonFiniteResults: a final metric is NaN or infinite (the outputs are
       written, the metric as null and named in the report).
   """

@@ -18,7 +18,7 @@ the projector plugin finds them.
 Values are written with 9 significant digits, which read back to the same
 float32 exactly. The format has no quoting, so a backslash, tab, newline or
 carriage return inside a word is written as `\\`, `\t`, `\n` or `\r`
-(and shown so in the projector); `read_metadata_tsv` undoes it.
+(and shown so in the projector).
 """
 
 import re
@@ -26,17 +26,11 @@ import re
 import numpy as np
 
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-_UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
 _HEADER = "word\tfrequency"
 
 
 def _escape(word: str) -> str:
   return re.sub(r"[\\\t\n\r]", lambda m: _ESCAPES[m.group()], word)
-
-
-def _unescape(field: str) -> str:
-  return re.sub(r"\\(.)", lambda m: _UNESCAPES.get(m.group(1), m.group()),
-                field)
 
 
 def vectors_tsv(vectors) -> str:
@@ -50,20 +44,6 @@ def vectors_tsv(vectors) -> str:
   return "".join(row % tuple(v) for v in vectors.tolist())
 
 
-def read_vectors_tsv(text: str) -> np.ndarray:
-  """The `[V, D]` float32 array of a `vectors_tsv` text."""
-  lines = text.split("\n")
-  if lines and not lines[-1]:
-    lines.pop()
-  rows = [line.split("\t") for line in lines]
-  widths = {len(r) for r in rows}
-  if len(widths) > 1:
-    raise ValueError(f"vectors TSV rows have different lengths {widths}")
-  if not rows:
-    return np.zeros((0, 0), np.float32)
-  return np.asarray(rows, dtype=np.float64).astype(np.float32)
-
-
 def metadata_tsv(words, counts) -> str:
   """A `word`, `frequency` header row, then each (escaped) word and count."""
   words = list(words)
@@ -73,21 +53,6 @@ def metadata_tsv(words, counts) -> str:
   rows = [_HEADER] + [f"{_escape(str(w))}\t{int(c)}"
                       for w, c in zip(words, counts)]
   return "\n".join(rows) + "\n"
-
-
-def read_metadata_tsv(text: str):
-  """`(words, counts [V] int64)` of a `metadata_tsv` text."""
-  lines = text.split("\n")
-  if lines and not lines[-1]:
-    lines.pop()
-  if not lines or lines[0] != _HEADER:
-    raise ValueError(f"metadata TSV must start with the header {_HEADER!r}")
-  words, counts = [], []
-  for line in lines[1:]:
-    word, count = line.split("\t")
-    words.append(_unescape(word))
-    counts.append(int(count))
-  return words, np.asarray(counts, dtype=np.int64)
 
 
 def _quote(text: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import image_spec, load_config, pmap_and_jit_states, \
     run, step_of
+from unsup_jax import errors
 from unsup_jax import configs
 from unsup_jax.data import sources
 from unsup_jax.data.iterators import BatchIterator
@@ -246,8 +247,7 @@ def test_moving_average_and_spectral_state_resume_exactly(tmp_path):
                       log_every=1)
   whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
   run(config, whole)
-  from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
-  with pytest.raises(loop.Interrupted):
+  with pytest.raises(errors.Interrupted):
     run(config, parts, stop_after=2)
   results = run(config, parts)
   from tests.helpers import load_state  # pylint: disable=g-import-not-at-top

@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import build, load_config, load_state, \
     pmap_and_jit_states, run
+from unsup_jax import errors
 from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.eval import clustering as cluster_eval
@@ -158,10 +159,9 @@ def test_the_start_hook_runs_once_and_resume_is_exact(tmp_path, monkeypatch):
   whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
   results = run(config, whole)
   assert calls == [4]
-  from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
   calls.clear()
   for stop in (4, 2):            # 0 -> 4 (to the hook), 4 -> 6 (cluster)
-    with pytest.raises(loop.Interrupted):
+    with pytest.raises(errors.Interrupted):
       run(config, parts, stop_after=stop)
   resumed = run(config, parts)
   assert calls == [4]

@@ -4,21 +4,20 @@ without their digit, resumable sub-run by sub-run."""
 import functools
 import json
 import os
-import re
 
 import jax
 import numpy as np
 import pytest
 
 from tests.helpers import build, load_config, run
+from unsup_jax import errors
 from unsup_jax import configs
-from unsup_jax.data import streams, transforms
+from unsup_jax.data import loader, transforms
 from unsup_jax.errors import UserError
 from unsup_jax.methods.compression import anomaly
 from unsup_jax.models import autoencoder as ae_models
 from unsup_jax.models import vae as vae_models
 from unsup_jax.models.vae import VAE
-from unsup_jax.training import loop
 
 IMAGE_SHAPE = (28, 28, 1)
 
@@ -26,7 +25,7 @@ IMAGE_SHAPE = (28, 28, 1)
 @pytest.fixture(scope="module")
 def test_images():
   config = load_config("anomaly_mnist")
-  return np.asarray(streams.load(config).view.split("test")["image"][:16])
+  return np.asarray(loader.load(config).view.split("test")["image"][:16])
 
 
 def _model_config(name):
@@ -130,7 +129,7 @@ def test_sub_runs_train_without_the_held_out_digit_and_resume(tmp_path):
     assert (sub.data.transform is not None) == (name == "vae")
 
   workdir = str(tmp_path)
-  with pytest.raises(loop.Interrupted):           # in the third sub-run
+  with pytest.raises(errors.Interrupted):           # in the third sub-run
     run(config, workdir, stop_after=2 * config.anomaly.num_steps + 1)
   done = sorted(os.listdir(os.path.join(workdir, "runs")))
   assert done == ["ae_d0", "ae_d1", "vae_d0"]

@@ -1,9 +1,6 @@
 """The autoencoder family: tied linear = PCA, denoising targets, sparsity,
 pmap = jit, evaluation and the four experiments' smoke runs."""
 
-import json
-import os
-import re
 
 import chex
 import jax

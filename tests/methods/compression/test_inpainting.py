@@ -1,8 +1,5 @@
 """Tests for the inpainting method (context encoder) and its experiment."""
 
-import json
-import os
-import re
 
 import chex
 import jax

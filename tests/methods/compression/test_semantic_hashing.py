@@ -1,7 +1,5 @@
 """Semantic hashing: binary codes, straight-through gradients, the experiment."""
 
-import json
-import os
 
 import jax
 import jax.numpy as jnp

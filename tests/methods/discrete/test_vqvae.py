@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import build, load_config, load_state, \
     pmap_and_jit_states, run
+from unsup_jax import errors
 from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.ops import quantize
@@ -122,8 +123,7 @@ def test_resume_across_the_phases_equals_uninterrupted(tmp_path):
   config.train.checkpoint_every = 2
   whole, parts = str(tmp_path / "whole"), str(tmp_path / "parts")
   run(config, whole)
-  from unsup_jax.training import loop  # pylint: disable=g-import-not-at-top
-  with pytest.raises(loop.Interrupted):
+  with pytest.raises(errors.Interrupted):
     run(config, parts, stop_after=3)                 # 0 -> 3 (train)
   results = run(config, parts)                       # 3 -> 7 (prior)
   a, b = load_state(config, whole), load_state(config, parts)

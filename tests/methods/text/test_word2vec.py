@@ -10,15 +10,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests.helpers import assert_resumes_exactly, build, first_batches, \
-    load_config, pmap_and_jit_states, step_of
+from tests.helpers import Engine, assert_resumes_exactly, build, \
+    first_batches, load_config, pmap_and_jit_states, read_metadata_tsv, \
+    read_vectors_tsv, step_of
 from unsup_jax import configs
 from unsup_jax.errors import UserError
 from unsup_jax.eval import word_vectors as wv
 from unsup_jax.methods.text import word2vec as method_lib
-from unsup_jax.training import parallel
 from unsup_jax.training import state as state_lib
-from unsup_jax.viz import projector
 
 
 def _config():
@@ -141,7 +140,7 @@ def test_a_non_finite_loss_leaves_the_tables_and_is_counted(bad):
   poisoned["input"] = np.array(state0.params["input"])
   poisoned["input"][good["centre"][0]] = bad
   start = state0.replace(params=poisoned)
-  engine = parallel.Engine(step_of(method), "jit")
+  engine = Engine(step_of(method), "jit")
   state, metrics = engine.step(engine.put_state(start),
                                engine.put_batch(good))
   host = engine.get_state(state)
@@ -173,10 +172,10 @@ def test_resumes_exactly_and_exports_what_it_scored(tmp_path):
   # The projector's files hold the same vectors (exactly, as float32) and
   # vocabulary.
   with open(os.path.join(whole, "vectors.tsv"), encoding="utf-8") as f:
-    np.testing.assert_array_equal(projector.read_vectors_tsv(f.read()),
+    np.testing.assert_array_equal(read_vectors_tsv(f.read()),
                                   exported["input"])
   with open(os.path.join(whole, "metadata.tsv"), encoding="utf-8") as f:
-    meta_words, meta_counts = projector.read_metadata_tsv(f.read())
+    meta_words, meta_counts = read_metadata_tsv(f.read())
   assert meta_words == words
   np.testing.assert_array_equal(meta_counts, data.corpus.vocab.counts)
   for folder, prefix in ((whole, ""), (os.path.join(whole, "tensorboard"),

@@ -42,9 +42,6 @@ from unsup_jax.training import optim, state as state_lib, step as step_lib
 from unsup_jax.training.contract import Method, Phase
 from unsup_jax.viz import inpainting as viz_inpainting
 
-GROUPS = ("generator", "discriminator")
-
-
 def hole_loss(x: jax.Array, out: jax.Array, mask: jax.Array, *,
               known_weight: float = 0.0) -> tuple[jax.Array, dict]:
   """The context encoder's reconstruction loss, averaged over the batch.

@@ -60,6 +60,14 @@ def database(config: ml_collections.ConfigDict, data):
   return images, labels
 
 
+def network(h, image_shape) -> HashingAutoencoder:
+  """The autoencoder of section `h` (`config.hashing`) for `image_shape`."""
+  return HashingAutoencoder(
+      kind=h.kind, encoder_hidden=tuple(h.encoder_hidden),
+      decoder_hidden=tuple(h.decoder_hidden), bits=h.bits,
+      image_shape=tuple(image_shape))
+
+
 def _apply(model, params, *args, method):
   return model.apply({"params": params}, *args, method=method)
 
@@ -229,10 +237,7 @@ def report_notes(results, outputs, *, k: int, bits: int):
 def build(config: ml_collections.ConfigDict, spec) -> Method:
   """The semantic hashing method for the images of `spec`."""
   h = config.hashing
-  model = HashingAutoencoder(
-      kind=h.kind, encoder_hidden=tuple(h.encoder_hidden),
-      decoder_hidden=tuple(h.decoder_hidden), bits=h.bits,
-      image_shape=spec.image_shape)
+  model = network(h, spec.image_shape)
   tx = optim.build(config)
   return Method(
       init=step_lib.jit_once(functools.partial(init, model=model, tx=tx)),

@@ -25,7 +25,7 @@ import numpy as np
 from unsup_jax import configs
 from unsup_jax.configs import files
 from unsup_jax.configs.disentanglement_study import METRICS, MODELS
-from unsup_jax.data import factors, streams
+from unsup_jax.data import factors, loader
 from unsup_jax.methods import registry
 from unsup_jax.training.contract import Study, SubRun
 from unsup_jax.viz import disentanglement as viz
@@ -73,7 +73,7 @@ def runs(data, *, subs: dict, workdir: str | None) -> list:
   del data
   out = []
   for k, sub in subs.items():
-    sub_data = streams.load(sub)
+    sub_data = loader.load(sub)
     out.append(SubRun(run_name(*k), sub,
                       registry.build(sub, sub_data.spec(), workdir), sub_data))
   return out
