@@ -19,13 +19,14 @@ import pytest
 
 import torch
 
-from unsup_jax.methods.adversarial import gan
+from unsup_jax.losses import gradient_penalty
 from unsup_jax.methods import registry
-from unsup_jax.models import gan as gan_models
+from unsup_jax.methods.adversarial import gan
 from unsup_jax.ops import quantize
 from unsup_jax.training import step as step_lib
 from unsup_jax.training.contract import step_phases
 
+IMAGE_SHAPE = (28, 28, 1)  # the benchmark batch's (H, W, C)
 SCRIPT = (pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
           / "train_throughput.py")
 
@@ -35,6 +36,7 @@ def bench():
   spec = importlib.util.spec_from_file_location("train_throughput", SCRIPT)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
+  assert module.IMAGE_SHAPE == IMAGE_SHAPE
   return module
 
 
@@ -167,12 +169,25 @@ def test_torch_dcgan_shapes(bench):
   runner = bench.twins_gan.torch_dcgan(config, bench.make_batch(64))
   model = runner.model
   with torch.no_grad():
-    images = model.generator(torch.randn(64, 64))
+    images = model.generator(torch.randn(64, config.gan.noise_dim))
   assert tuple(images.shape) == tuple(runner.x.shape) == (64, 1, 28, 28)
   assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
   assert tuple(model.discriminator(images).shape) == (64, 1)
-  d_loss, g_loss = runner.step()  # one eager train step runs
-  assert np.isfinite(d_loss.item()) and np.isfinite(g_loss.item())
+  metrics = runner.step()  # one eager train step runs, with R1 (step 0)
+  assert set(metrics) == {"loss", "g_loss", "d_r1"}
+  assert all(np.isfinite(v.item()) for v in metrics.values())
+  assert metrics["d_r1"].item() > 0
+
+
+@pytest.mark.parametrize("field, value", [
+    ("loss", "hinge"), ("gradient_penalty", 10.0), ("spectral_norm", True),
+    ("augment", "translation"), ("real_label", 0.9)])
+def test_torch_dcgan_refuses_what_it_does_not_implement(bench, field, value):
+  config = bench.load_config("experiments/dcgan_mnist.py")
+  bench.twins_gan.check_recipe(config)  # the benchmarked recipe passes
+  config.gan[field] = value
+  with pytest.raises(ValueError, match=f"gan.{field}="):
+    bench.twins_gan.torch_dcgan(config, bench.make_batch(8))
 
 
 def _hwc_to_chw(h, w, c):
@@ -187,90 +202,168 @@ def _conv_weight(module, kernel):
   return k.transpose(3, 2, 0, 1)
 
 
-def _flax_dcgan_to_torch(params, batch_stats, model):
-  """Copies the Flax DCGAN into the torch twin (Dense rows reordered)."""
-  gen, disc = params["generator"], params["discriminator"]
-  stats = batch_stats["norm_project"]
-  perm = _hwc_to_chw(7, 7, 128)
+def _conv_pairs(layers, tree, names):
+  """(torch tensor, Flax value in torch's layout) of conv layers."""
+  pairs = []
+  assert len(layers) == len(names)
+  for name, layer in zip(names, layers):
+    pairs.append((layer.weight, _conv_weight(layer, tree[name]["kernel"])))
+    assert (layer.bias is None) == ("bias" not in tree[name]), name
+    if layer.bias is not None:
+      pairs.append((layer.bias, np.array(tree[name]["bias"])))
+  return pairs
+
+
+def _generator_pairs(gen, stats, model, g, *, variances=False):
+  """(torch tensor, Flax value) of every generator parameter (`gen`, a
+  params tree) and, from `stats` (batch_stats, or None), every running mean
+  and, if `variances`, running variance (torch's are unbiased, Flax's
+  biased: equal only as copied)."""
+  s = 2 ** g.num_scales
+  perm = _hwc_to_chw(IMAGE_SHAPE[0] // s, IMAGE_SHAPE[1] // s, g.g_channels)
   linear, norm1d = model.generator[0], model.generator[1]
-  up = [m for m in model.generator if isinstance(m, torch.nn.ConvTranspose2d)]
-  down = [m for m in model.discriminator if isinstance(m, torch.nn.Conv2d)]
   assert linear.bias is None and "bias" not in gen["project"]
-  copies = [
-      (linear.weight, np.array(gen["project"]["kernel"])[:, perm].T),
-      (norm1d.weight, np.array(gen["norm_project"]["scale"])[perm]),
-      (norm1d.bias, np.array(gen["norm_project"]["bias"])[perm]),
-      (norm1d.running_mean, np.array(stats["mean"])[perm]),
-      (norm1d.running_var, np.array(stats["var"])[perm]),
-      (model.generator[5].weight, np.array(gen["norm_0"]["scale"])),
-      (model.generator[5].bias, np.array(gen["norm_0"]["bias"])),
-      (model.discriminator[-1].weight,
-       np.array(disc["out"]["kernel"])[perm, 0][None]),
-      (model.discriminator[-1].bias, np.array(disc["out"]["bias"])),
-  ]
-  for names, layers in ((("up_0", "up_1"), up), (("conv_0", "conv_1"), down)):
-    tree = gen if names[0].startswith("up") else disc
-    assert len(layers) == len(names)
-    for name, layer in zip(names, layers):
-      copies.append((layer.weight, _conv_weight(layer, tree[name]["kernel"])))
-      assert (layer.bias is None) == ("bias" not in tree[name]), name
-      if layer.bias is not None:
-        copies.append((layer.bias, np.array(tree[name]["bias"])))
+  norms = [m for m in model.generator if isinstance(m, torch.nn.BatchNorm2d)]
+  ups = [m for m in model.generator
+         if isinstance(m, torch.nn.ConvTranspose2d)]
+  pairs = [(linear.weight, np.array(gen["project"]["kernel"])[:, perm].T),
+           (norm1d.weight, np.array(gen["norm_project"]["scale"])[perm]),
+           (norm1d.bias, np.array(gen["norm_project"]["bias"])[perm])]
+  for i, norm in enumerate(norms):
+    pairs += [(norm.weight, np.array(gen[f"norm_{i}"]["scale"])),
+              (norm.bias, np.array(gen[f"norm_{i}"]["bias"]))]
+  pairs += _conv_pairs(ups, gen, [f"up_{i}" for i in range(len(ups))])
+  if stats is not None:
+    kinds = (("running_mean", "mean"),) + (
+        (("running_var", "var"),) if variances else ())
+    for norm, name, order in ([(norm1d, "norm_project", perm)] +
+                              [(n, f"norm_{i}", slice(None))
+                               for i, n in enumerate(norms)]):
+      pairs += [(getattr(norm, attr), np.array(stats[name][key])[order])
+                for attr, key in kinds]
+  return pairs
+
+
+def _discriminator_pairs(disc, model, g):
+  """(torch tensor, Flax value) of every discriminator parameter; `disc` is
+  a params tree or its gradient."""
+  s = 2 ** g.num_scales
+  perm = _hwc_to_chw(IMAGE_SHAPE[0] // s, IMAGE_SHAPE[1] // s,
+                     g.d_channels * 2 ** (g.num_scales - 1))
+  convs = [m for m in model.discriminator if isinstance(m, torch.nn.Conv2d)]
+  out = model.discriminator[-1]
+  return _conv_pairs(convs, disc, [f"conv_{i}" for i in range(len(convs))]) + [
+      (out.weight, np.array(disc["out"]["kernel"])[perm, 0][None]),
+      (out.bias, np.array(disc["out"]["bias"]))]
+
+
+def _flax_dcgan_to_torch(params, batch_stats, model, g):
+  """Copies the Flax DCGAN (and G's running averages) into the torch twin,
+  Dense rows reordered; every torch parameter and running average once."""
+  pairs = (_generator_pairs(params["generator"], batch_stats, model, g,
+                            variances=True)
+           + _discriminator_pairs(params["discriminator"], model, g))
+  num_norms = sum(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d))
+                  for m in model.generator)
+  assert (len({id(t) for t, _ in pairs}) == len(pairs) ==
+          sum(1 for _ in model.parameters()) + 2 * num_norms)
   with torch.no_grad():
-    for target, value in copies:
+    for target, value in pairs:
       assert tuple(target.shape) == value.shape
       target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
 
-def _dcgan_noise(fns, state, batch_size):
-  """The noise `train_step` draws (n_critic 1): D's from the first half of
-  split(split(fold_in(key, 0), 1)[0]), G's from fold_in(key, 1)."""
+def _assert_pairs_close(pairs, atol, rtol=1e-4, tensors=None):
+  """Each torch tensor of `pairs` (or its entry in `tensors`, keyed by the
+  tensor's id) is close to its Flax value."""
+  for target, value in pairs:
+    got = target if tensors is None else tensors[id(target)]
+    np.testing.assert_allclose(got.detach().numpy(), value, atol=atol,
+                               rtol=rtol)
+
+
+def _dcgan_noise(state, batch_size, noise_dim):
+  """The noise `gan.train_step` draws (n_critic 1): D's from the first half
+  of split(split(fold_in(key, 0), 1)[0]), G's from fold_in(key, 1)."""
   key = step_lib.step_key(state)
   d_key = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
-  return (fns.noise(jax.random.split(d_key)[0], batch_size),
-          fns.noise(jax.random.fold_in(key, 1), batch_size))
+  return (gan.noise(jax.random.split(d_key)[0], batch_size, noise_dim),
+          gan.noise(jax.random.fold_in(key, 1), batch_size, noise_dim))
+
+
+def test_torch_r1_penalty_and_its_gradient_match_jax(bench):
+  """Same D weights and real batch: the same R1 penalty and the same
+  gradient of it with respect to D's parameters (a double backward)."""
+  config = bench.load_config("experiments/dcgan_mnist.py")
+  g = config.gan
+  batch = bench.make_batch(16)
+  nets, tx = gan.networks(config, bench.IMAGE_SHAPE), gan.optimizers(config)
+  state = gan.init(jax.random.key(3), batch, nets=nets, tx=tx)
+  model = bench.twins_gan.TorchDCGAN(g, bench.IMAGE_SHAPE)
+  _flax_dcgan_to_torch(state.params, state.extra["batch_stats"], model, g)
+  x = jnp.asarray(batch["image"])
+  r1, grads = jax.value_and_grad(lambda p: gradient_penalty.r1_penalty(
+      gan.critic(nets, p, state.extra["spectral"]), x)[0])(
+          state.params["discriminator"])
+  got = bench.twins_gan.r1_penalty(model.discriminator, torch.from_numpy(
+      np.ascontiguousarray(batch["image"].transpose(0, 3, 1, 2))))
+  np.testing.assert_allclose(got.item(), float(r1), rtol=1e-5)
+  assert float(r1) > 0
+  got.backward()
+  pairs = _discriminator_pairs(grads, model, g)
+  # The input gradient does not depend on the last bias: no torch gradient.
+  out_bias = model.discriminator[-1].bias
+  assert [t is out_bias for t, _ in pairs if t.grad is None] == [True]
+  np.testing.assert_array_equal(np.asarray(grads["out"]["bias"]), 0.0)
+  scale = max(np.abs(v).max() for _, v in pairs)
+  assert scale > 0
+  _assert_pairs_close([(t.grad, v) for t, v in pairs if t is not out_bias],
+                      atol=1e-5 * scale)
 
 
 def test_torch_dcgan_step_matches_jax_step(bench):
-  """Same weights and noise: two steps give the same D and G losses (each G
-  loss after D's Adam step; Adam's betas matter from the second step on),
-  then the same running means and generator as the project's `train_step`."""
+  """Same weights and noise: five steps of the benchmarked recipe give the
+  same D and G losses and R1 penalties (R1 on steps 0 and 4 only), then the
+  same weights of both networks, running means and averaged generator as
+  the project's `gan.train_step`."""
   config = bench.load_config("experiments/dcgan_mnist.py")
-  assert config.gan.n_critic == 1
+  g = config.gan
+  assert (g.n_critic, g.r1_every) == (1, 4) and g.r1_gamma > 0
+  assert 0 < g.ema_decay < 1 and g.ema_start > 5
+  # The recipe, except that G's average starts after step 2 (1,000 in the
+  # recipe): the five steps copy G twice, then average it three times.
+  g.ema_start = 2
   batch = bench.make_batch(config.data.batch_size)
   b = config.data.batch_size
   method = registry.build(config, bench.SPEC)
-  fns = gan.steps(config, bench.IMAGE_SHAPE)
-  new_state = method.init(jax.random.key(0), batch)
+  state = method.init(jax.random.key(0), batch)
   runner = bench.twins_gan.torch_dcgan(config, batch)
-  _flax_dcgan_to_torch(new_state.params, new_state.extra["batch_stats"],
-                       runner.model)
+  _flax_dcgan_to_torch(state.params, state.extra["batch_stats"],
+                       runner.model, g)
   to_torch = lambda a: torch.from_numpy(np.array(a))
   jax_step = jax.jit(step_phases(method)[0].step)
-  for _ in range(2):
-    z_d, z_g = _dcgan_noise(fns, new_state, b)
-    new_state, metrics = jax_step(new_state, batch)
-    d_loss, g_loss = runner.step([to_torch(z_d)], to_torch(z_g))
-    np.testing.assert_allclose(d_loss.item(), float(metrics["loss"]),
-                               rtol=1e-5)
-    np.testing.assert_allclose(g_loss.item(), float(metrics["g_loss"]),
-                               rtol=1e-5)
-  # After the steps: the running means, then the generator's images
-  # on new noise in training mode (batch statistics).
-  new_stats = new_state.extra["batch_stats"]
-  perm = _hwc_to_chw(7, 7, 128)
-  np.testing.assert_allclose(
-      runner.model.generator[1].running_mean.numpy(),
-      np.asarray(new_stats["norm_project"]["mean"])[perm], atol=1e-6)
-  np.testing.assert_allclose(runner.model.generator[5].running_mean.numpy(),
-                             np.asarray(new_stats["norm_0"]["mean"]),
-                             atol=1e-6)
-  z = jax.random.normal(jax.random.key(1), (b, config.gan.noise_dim))
-  generator = gan_models.Generator(bench.IMAGE_SHAPE, config.gan.g_channels,
-                                   config.gan.num_scales)
-  want, _ = generator.apply(
-      {"params": new_state.params["generator"], "batch_stats": new_stats}, z,
-      train=True, mutable=["batch_stats"])
-  got = runner.model.generator(to_torch(z)).detach().numpy()
-  np.testing.assert_allclose(got.transpose(0, 2, 3, 1), np.asarray(want),
-                             atol=1e-4)
+  for i in range(5):
+    z_d, z_g = _dcgan_noise(state, b, g.noise_dim)
+    state, metrics = jax_step(state, batch)
+    got = runner.step([to_torch(z_d)], to_torch(z_g))
+    assert set(got) == {"loss", "g_loss", "d_r1"}
+    for name, value in got.items():
+      np.testing.assert_allclose(value.item(), float(metrics[name]),
+                                 rtol=2e-5, err_msg=f"step {i}: {name}")
+    assert (got["d_r1"].item() > 0) == (i % 4 == 0), i
+  assert runner.steps_done == int(state.step) == 5
+  model = runner.model
+  _assert_pairs_close(_discriminator_pairs(
+      state.params["discriminator"], model, g), atol=2e-6)
+  _assert_pairs_close(_generator_pairs(
+      state.params["generator"], state.extra["batch_stats"], model, g),
+                      atol=2e-6)
+  ema = state.extra["ema"]
+  ema_pairs = _generator_pairs(ema["params"], ema["batch_stats"], model, g)
+  tensors = {id(t): e for t, e in zip(runner.averaged(), runner.ema)}
+  _assert_pairs_close(ema_pairs, atol=2e-6, tensors=tensors)
+  # The average really averages: it is not G itself.
+  raw = _generator_pairs(state.params["generator"],
+                         state.extra["batch_stats"], model, g)
+  assert max(np.abs(tensors[id(t)].numpy() - v).max()
+             for (t, _), (_, v) in zip(ema_pairs, raw)) > 1e-4

@@ -3,7 +3,7 @@
 For each model the JAX side is the project's real training step: the method
 built by `unsup_jax.methods.registry.build` from an experiment's
 `get_config()`, its state from `method.init`, its first step phase compiled
-with `unsup_jax.training.parallel.Engine(step, "jit")` (which donates the
+with `tests.helpers.Engine(step, "jit")` (which donates the
 state). The PyTorch side is the same architecture written in `torch.nn`
 (channels-first, as is natural there), with the same objective, the same
 batch, the same optimiser (Adam, the config's learning rate) in float32.
@@ -58,12 +58,21 @@ normal rows and every timed step on both sides is the same EMA step (see
 `twins_vqvae.vqvae_loss`).
 
 DCGAN (Radford et al. 2016, arXiv:1511.06434; non-saturating loss of
-Goodfellow et al. 2014, arXiv:1406.2661): one step is `n_critic` (1)
-discriminator updates on the batch and fresh noise, then one generator
-update on fresh noise, each network with its own Adam(2e-4, 0.5, 0.999);
-both networks' parameters are counted. The generator's batch-norm running
-variance is torch's unbiased one (Flax keeps the biased one); it is read
-only when sampling in evaluation mode, never in the timed step.
+Goodfellow et al. 2014, arXiv:1406.2661), the recipe of
+`experiments/dcgan_mnist.py` on both sides: one step is `n_critic` (1)
+discriminator updates on the batch and fresh noise, with the R1 penalty
+(Mescheder et al. 2018, arXiv:1801.04406; gamma 1) on every 4th step only,
+weighted 4 times (lazy regularisation, Karras et al. 2020,
+arXiv:1912.04958), then one generator update on fresh noise, each network
+with its own Adam(2e-4, 0.5, 0.999), then the moving average of the
+generator's weights and batch-norm averages (a copy of it before
+`ema_start`; the same work either way). Both sides count their steps
+from 0, warm-up included, so a window of a multiple of 4 steps holds as
+many R1 steps on either side; one of 50 holds 12 or 13 on each.
+Both networks' parameters are counted, not the average's. The generator's
+batch-norm running variance is torch's unbiased one (Flax keeps the biased
+one); it is read only when sampling in evaluation mode, never in the timed
+step. `--torch_compile` leaves R1's double backward eager.
 
 Usage:
   pip install -r benchmarks/requirements.txt
@@ -92,9 +101,9 @@ import jax  # pylint: disable=g-import-not-at-top
 import jaxlib
 import torch
 
+from tests.helpers import Engine
 from unsup_jax.data.dataset import Feature, Spec
 from unsup_jax.methods import registry
-from unsup_jax.training import parallel
 from unsup_jax.training.contract import step_phases
 
 import twins_common
@@ -139,7 +148,7 @@ class JaxRunner:
   """
 
   def __init__(self, method, batch: dict, seed: int = 0):
-    self.engine = parallel.Engine(step_phases(method)[0].step, "jit")
+    self.engine = Engine(step_phases(method)[0].step, "jit")
     self.state = self.engine.put_state(
         method.init(jax.random.key(seed), batch))
     self.batch = jax.device_put(self.engine.put_batch(batch))

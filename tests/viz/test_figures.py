@@ -1,9 +1,11 @@
 """Tests for `unsup_jax.viz.figures`."""
 
+import math
 import os
 
 import matplotlib.figure
 import matplotlib.image
+import matplotlib.pyplot
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -85,6 +87,53 @@ def test_samples(tmp_path, rng):
                             str(tmp_path / "s.png")))
 
 
+@pytest.mark.parametrize("n, shape", [
+    (1, (1, 1)), (3, (1, 3)), (4, (2, 2)), (7, (1, 7)), (9, (3, 3)),
+    (10, (2, 5)), (12, (3, 4)), (16, (4, 4)), (36, (6, 6)), (49, (7, 7)),
+    (60, (6, 10)), (64, (8, 8)), (99, (11, 9)), (100, (10, 10)),
+    (200, (20, 10)),
+    # No column count from ceil(2/3 * side) to 10 divides n: trimmed.
+    (11, (2, 5)), (13, (3, 4)), (22, (3, 7)), (26, (5, 5)), (97, (12, 8))])
+def test_grid_shape_picks_full_near_square_grids(n, shape):
+  assert figures.grid_shape(n) == shape
+
+
+def test_grid_shape_respects_max_cols_and_trims_less_than_a_row():
+  assert figures.grid_shape(64, max_cols=4) == (16, 4)
+  assert figures.grid_shape(6, max_cols=1) == (6, 1)
+  for n in range(1, 401):
+    rows, cols = figures.grid_shape(n)
+    assert 1 <= cols <= 10 and rows >= 1
+    assert n - cols < rows * cols <= n, n
+    side = min(10, math.ceil(math.sqrt(n)))
+    divides = [c for c in range(math.ceil(2 * side / 3), min(10, n) + 1)
+               if n % c == 0]
+    assert (rows * cols == n) == bool(divides), n
+  for bad in ((0, 10), (5, 0)):
+    with pytest.raises(ValueError):
+      figures.grid_shape(*bad)
+
+
+def _record_mosaics(monkeypatch):
+  """Wraps `figures.make_mosaic`; returns the list of its (N, ncols)."""
+  calls, real = [], figures.make_mosaic
+
+  def recording(images, ncols, pad=1):
+    calls.append((len(images), ncols))
+    return real(images, ncols, pad)
+  monkeypatch.setattr(figures, "make_mosaic", recording)
+  return calls
+
+
+@pytest.mark.parametrize("n, used, ncols", [(64, 64, 8), (60, 60, 10),
+                                            (100, 100, 10), (13, 12, 4)])
+def test_samples_fill_every_tile(tmp_path, rng, monkeypatch, n, used, ncols):
+  calls = _record_mosaics(monkeypatch)
+  images = rng.random((n, 6, 6, 1))
+  _read_png(figures.samples(images, str(tmp_path / "s.png")))
+  assert calls == [(used, ncols)]
+
+
 def test_traversals(tmp_path, rng):
   images = rng.random((4, 7, 9, 9, 1))
   path = figures.traversals(images, np.linspace(-3, 3, 7),
@@ -159,16 +208,115 @@ def _records():
   return records
 
 
-def test_training_curves_lays_out_one_plot_per_finite_key(tmp_path):
-  # Default keys: loss, loss_rec, loss_kl, eval_loss, eval_elbo (loss_nan and
-  # the timing keys skipped) -> two rows of three plots.
-  wide = _read_png(figures.training_curves(_records(),
+def test_curve_panels_pairs_twins_and_sets_constants_aside():
+  records = [
+      {"step": 0, "loss": 2.0, "beta": 1.0, "nonfinite_total": 0, "kl": 0.5,
+       "steps_per_sec": 3.0, "time": 1.0, "tag": "x", "done": True},
+      {"step": 10, "loss": 1.0, "beta": 1.0, "nonfinite_total": 0, "kl": 0.4},
+      {"step": 10, "eval_loss": 1.5, "eval_nll": 99.0},
+      {"step": 20, "loss": 0.5, "beta": 1.0, "nonfinite_total": 0, "kl": 0.4},
+      {"step": 20, "eval_loss": 1.2, "eval_nll": 98.0, "eval_kl": 7.0}]
+  panels, constants = figures.curve_panels(records)
+  assert list(panels.items()) == [("loss", ["loss", "eval_loss"]),
+                                  ("kl", ["kl", "eval_kl"]),
+                                  ("eval_nll", ["eval_nll"])]
+  assert list(constants.items()) == [("beta", 1.0), ("nonfinite_total", 0.0)]
+
+
+def test_curve_panels_constant_series():
+  nan, inf = float("nan"), float("inf")
+  records = [{"step": s, "a": 3.0, "b": 3.0 if s != 2 else 3.5,
+              "c": 4.0 if s % 2 else nan, "d": nan, "e": inf if s else 1.0,
+              "eval_a": 2.0, "f": 5.0 - s, "eval_f": 6.0 if s == 3 else nan}
+             for s in range(5)]
+  panels, constants = figures.curve_panels(records)
+  # b changes at one step only: it varies. Non-finite values are skipped
+  # (c, e are constant); d has no finite value at all. a and its twin are
+  # both constant; eval_f (one value) is drawn beside f, which varies.
+  assert list(panels.items()) == [("b", ["b"]), ("f", ["f", "eval_f"])]
+  assert list(constants.items()) == [("a", 3.0), ("c", 4.0), ("e", 1.0),
+                                     ("eval_a", 2.0)]
+
+
+def test_curve_panels_order_and_keys():
+  records = [{"step": 0, "eval_x": 1.0, "y": 1.0},
+             {"step": 1, "x": 2.0, "y": 2.0, "eval_x": 0.0},
+             {"step": 2, "x": 3.0, "y": 1.5, "z": 0.0},
+             {"step": 3, "z": 1.0, "eval_z": 9.0, "eval_z2": 8.0},
+             {"eval_z2": 7.0}]  # no step: its list position, 4
+  panels, constants = figures.curve_panels(records)
+  # A panel sits where the first of its keys appears; train before eval.
+  assert list(panels.items()) == [("x", ["x", "eval_x"]), ("y", ["y"]),
+                                  ("z", ["z", "eval_z"]),
+                                  ("eval_z2", ["eval_z2"])]
+  assert constants == {}
+  # Only the given keys, in their order: eval_x without x is alone.
+  panels, constants = figures.curve_panels(
+      records, keys=["y", "eval_x", "missing", "eval_z", "y"])
+  assert list(panels.items()) == [("y", ["y"]), ("eval_x", ["eval_x"])]
+  assert constants == {"eval_z": 9.0}
+
+
+def _drawn_curves(monkeypatch, records, **kwargs):
+  """Draws `training_curves(records)` and returns what its figure shows:
+  ({panel title: {line label: [T, 2] points}}, [its texts, the title
+  first, line breaks as spaces])."""
+  shown = {}
+
+  def capture(fig, path):
+    for ax in fig.axes:
+      if ax.axison:
+        shown[ax.get_title()] = {line.get_label(): np.asarray(line.get_xydata())
+                                 for line in ax.get_lines()}
+    shown["texts"] = [" ".join(t.get_text().split()) for t in fig.texts +
+                      [t for ax in fig.axes for t in ax.texts]]
+    matplotlib.pyplot.close(fig)
+    return path
+  monkeypatch.setattr(figures, "save_figure", capture)
+  figures.training_curves(records, "unused.png", **kwargs)
+  texts = shown.pop("texts")
+  return shown, texts
+
+
+def test_training_curves_draws_twins_in_one_panel(monkeypatch):
+  panels, texts = _drawn_curves(monkeypatch, _records())
+  assert list(panels) == ["loss"]
+  assert sorted(panels["loss"]) == ["eval", "train"]
+  train = panels["loss"]["train"]
+  np.testing.assert_allclose(train[:, 0], np.arange(0, 200, 10))
+  np.testing.assert_allclose(train[:, 1], 1.0 / (train[:, 0] + 1))
+  np.testing.assert_allclose(panels["loss"]["eval"], [[40, 0.7], [200, 0.4]])
+  assert ("not plotted, one value throughout: loss_rec = 0.5, loss_kl = 0.1, "
+          "eval_elbo = -90") in texts
+  # Given keys only; nothing constant, so no note.
+  panels, texts = _drawn_curves(monkeypatch, _records(),
+                                keys=["loss", "loss_nan", "missing"])
+  assert list(panels) == ["loss"] and list(panels["loss"]) == ["train"]
+  assert not any("not plotted" in t for t in texts)
+
+
+def test_training_curves_lays_out_one_plot_per_panel(tmp_path):
+  records = [dict(r, loss_rec=r["step"] * 0.1, loss_kl=r["step"] * 0.2)
+             if "loss" in r else r for r in _records()]
+  # Panels: loss (train and eval), loss_rec, loss_kl, eval_elbo has one
+  # value (noted) -> one row of three plots.
+  wide = _read_png(figures.training_curves(records,
                                            str(tmp_path / "all.png")))
   one = _read_png(figures.training_curves(
-      _records(), str(tmp_path / "one.png"), keys=["loss", "loss_nan",
-                                                   "missing"]))
+      records, str(tmp_path / "one.png"), keys=["loss"]))
   assert wide.shape[1] > 2.5 * one.shape[1]
-  assert 1.6 * one.shape[0] < wide.shape[0] < 2.4 * one.shape[0]
+  assert 0.8 * one.shape[0] < wide.shape[0] < 1.4 * one.shape[0]
+
+
+def test_training_curves_says_when_nothing_varies(monkeypatch):
+  panels, texts = _drawn_curves(monkeypatch, [{"loss": 1.0}, {"loss": 1.0}])
+  assert panels == {}
+  assert "no metric varies" in texts
+  assert "not plotted, one value throughout: loss = 1" in texts
+  panels, texts = _drawn_curves(monkeypatch, [{"step": 0,
+                                               "loss": float("nan")}])
+  assert panels == {}
+  assert texts == ["Training curves", "no finite metric values"]
 
 
 def test_training_curves_without_finite_values_still_draws(tmp_path):

@@ -11,6 +11,7 @@ clipped to [0, 1] for display.
 
 import math
 import os
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -52,6 +53,34 @@ def make_mosaic(images, ncols, pad=1):
     top, left = pad + (k // ncols) * (h + pad), pad + (k % ncols) * (w + pad)
     mosaic[top:top + h, left:left + w] = images[k]
   return mosaic
+
+
+def grid_shape(n, max_cols=10):
+  """Rows and columns of a full grid of samples: no empty last-row tiles.
+
+  With `s = min(max_cols, ceil(sqrt(n)))` the side of the squarest grid,
+  every column count c from `ceil(2 s / 3)` to `min(max_cols, n)` is tried
+  with `floor(n / c)` full rows; the grid showing the most tiles wins, ties
+  going to the squarer grid (smaller |rows - cols|), then to more columns.
+  So when such a c divides n all n tiles are shown (64 -> 8x8, 100 -> 10x10,
+  60 -> 6x10, 7 -> 1x7). When none does (n prime, or divisors that make
+  only long thin grids, as 22 = 2 x 11), the grid is trimmed: the last
+  `n - rows * cols` (fewer than `cols`) tiles are left out (22 -> 3x7,
+  13 -> 3x4, 97 -> 12x8).
+
+  Args:
+    n: number of tiles available, >= 1.
+    max_cols: most columns, >= 1.
+
+  Returns:
+    `(rows, cols)`, `rows * cols <= n`.
+  """
+  if n < 1 or max_cols < 1:
+    raise ValueError(f"bad grid: n={n}, max_cols={max_cols}")
+  side = min(max_cols, math.ceil(math.sqrt(n)))
+  best = max(range(math.ceil(2 * side / 3), min(max_cols, n) + 1),
+             key=lambda c: ((n // c) * c, -abs(n // c - c), c))
+  return n // best, best
 
 
 def save_figure(fig, path):
@@ -153,8 +182,12 @@ def reconstructions(inputs, recons, path, *, title="Reconstructions"):
 
 
 def samples(images, path, *, title="Samples from the prior"):
-  """Saves `[N, H, W, C]` generated images as a grid."""
-  return image_grid(images, path, title=title)
+  """Saves `[N, H, W, C]` generated images as a full grid: the first
+  `rows * cols` of them, `(rows, cols) = grid_shape(N)` (all N when a
+  column count of at most 10 divides N)."""
+  images = _as_images(images)
+  rows, cols = grid_shape(len(images))
+  return image_grid(images[:rows * cols], path, ncols=cols, title=title)
 
 
 def traversals(images, values, path, *, title="Latent traversals", dims=None,
@@ -268,8 +301,79 @@ def _is_number(value):
           not isinstance(value, (bool, np.bool_)))
 
 
+_EVAL_PREFIX = "eval_"
+
+
+def _curve_points(records, key):
+  """`[T, 2]` (step, value) of `key`'s finite values, sorted by step; a
+  record without a numeric "step" counts as its list position."""
+  points = sorted((float(r["step"] if _is_number(r.get("step")) else i),
+                   float(r[key])) for i, r in enumerate(records)
+                  if _is_number(r.get(key)) and np.isfinite(r[key]))
+  return np.array(points, np.float64).reshape(-1, 2)
+
+
+def curve_panels(records, keys=None):
+  """Groups the metric series of `records` into the panels of a figure.
+
+  A metric X and its evaluation twin `eval_X` share the panel titled X
+  (keys `[X, eval_X]`); an `eval_X` without X among the plotted keys has its
+  own panel titled `eval_X`. A series whose finite values are all equal
+  (one value, or one value throughout) is constant: it gets no panel of its
+  own, and is drawn only beside a twin that varies. Keys with no finite
+  value are left out of both results.
+
+  Args:
+    records: dicts as in metrics.jsonl, e.g. `{"step": 10, "loss": 1.2}`.
+    keys: the metrics to consider; default every numeric key but "step",
+      "steps_per_sec" and "time", in order of first appearance.
+
+  Returns:
+    `(panels, constants)`: `{title: [key, ...]}`, in the order of the first
+    key of each panel among `keys`, the training series before its
+    `eval_` twin; and `{key: value}` of the constant series not drawn, in
+    the order of `keys`.
+  """
+  if keys is None:
+    keys = list(dict.fromkeys(
+        k for r in records for k, v in r.items()
+        if k not in _SKIPPED_CURVE_KEYS and _is_number(v)))
+  values = {}
+  for key in dict.fromkeys(keys):
+    finite = _curve_points(records, key)[:, 1]
+    if len(finite):
+      values[key] = finite
+  groups = {}
+  for key in values:
+    name = key[len(_EVAL_PREFIX):] if key.startswith(_EVAL_PREFIX) else key
+    title = name if name in values else key
+    groups.setdefault(title, []).append(key)
+  varies = {k: bool(np.any(v != v[0])) for k, v in values.items()}
+  panels = {title: sorted(group, key=lambda k: k.startswith(_EVAL_PREFIX))
+            for title, group in groups.items()
+            if any(varies[k] for k in group)}
+  drawn = {k for group in panels.values() for k in group}
+  constants = {k: float(v[0]) for k, v in values.items() if k not in drawn}
+  return panels, constants
+
+
+def _constants_note(constants, width):
+  """One line (wrapped at `width` characters) naming the series not drawn
+  for being constant, with their values."""
+  if not constants:
+    return ""
+  return textwrap.fill(
+      "not plotted, one value throughout: " + ", ".join(
+          f"{k} = {v:.4g}" for k, v in constants.items()), width)
+
+
 def training_curves(records, path, *, keys=None, title="Training curves"):
-  """Saves one small plot per metric against step; keys never finite skipped.
+  """Saves one small plot per metric against step, its eval twin beside it.
+
+  The panels are `curve_panels(records, keys)`'s: a metric and its `eval_`
+  twin share one panel (lines "train" and "eval"); constant series get
+  none, and are named with their value under the title instead.
+  Non-finite values are skipped.
 
   Args:
     records: dicts as in metrics.jsonl, e.g. `{"step": 10, "loss": 1.2}`,
@@ -285,32 +389,32 @@ def training_curves(records, path, *, keys=None, title="Training curves"):
   records = list(records)
   if not records:
     raise ValueError("training_curves needs at least one record")
-  if keys is None:
-    keys = list(dict.fromkeys(
-        k for r in records for k, v in r.items()
-        if k not in _SKIPPED_CURVE_KEYS and _is_number(v)))
-  curves = {}
-  for key in keys:
-    points = sorted((float(r["step"] if _is_number(r.get("step")) else i),
-                     float(r[key])) for i, r in enumerate(records)
-                    if _is_number(r.get(key)) and np.isfinite(r[key]))
-    if points:
-      curves[key] = np.array(points)
-  ncols = max(1, min(3, len(curves)))
-  nrows = max(1, math.ceil(len(curves) / ncols))
+  panels, constants = curve_panels(records, keys)
+  ncols = max(1, min(3, len(panels)))
+  nrows = max(1, math.ceil(len(panels) / ncols))
   fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 2.8 * nrows + 0.6),
                            squeeze=False)
-  for ax in axes.flat[len(curves):]:
+  for ax in axes.flat[len(panels):]:
     ax.axis("off")
-  if not curves:
-    axes[0, 0].text(0.5, 0.5, "no finite metric values", ha="center",
-                    va="center", transform=axes[0, 0].transAxes)
-  for ax, (key, points) in zip(axes.flat, curves.items()):
-    ax.plot(points[:, 0], points[:, 1], marker="o" if len(points) <= 50 else
-            None, markersize=3, linewidth=1.2,
-            color="tab:orange" if key.startswith("eval_") else "tab:blue")
-    ax.set(title=key, xlabel="step")
+  if not panels:
+    axes[0, 0].text(0.5, 0.5, "no metric varies" if constants else
+                    "no finite metric values", ha="center", va="center",
+                    transform=axes[0, 0].transAxes)
+  for ax, (panel, panel_keys) in zip(axes.flat, panels.items()):
+    for key in panel_keys:
+      points = _curve_points(records, key)
+      is_eval = key.startswith(_EVAL_PREFIX)
+      ax.plot(points[:, 0], points[:, 1], marker="o" if len(points) <= 50
+              else None, markersize=3, linewidth=1.2,
+              color="tab:orange" if is_eval else "tab:blue",
+              label="eval" if is_eval else "train")
+    if len(panel_keys) > 1:
+      ax.legend(fontsize="small")
+    ax.set(title=panel, xlabel="step")
     ax.grid(alpha=0.3)
+  note = _constants_note(constants, width=max(60, 45 * ncols))
   fig.suptitle(title)
+  if note:
+    fig.text(0.5, 0.0, note, ha="center", va="top", fontsize="small")
   fig.tight_layout()
   return save_figure(fig, path)

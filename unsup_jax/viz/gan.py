@@ -98,14 +98,21 @@ def class_histogram(generated_counts, real_counts, path, *,
   return viz.save_figure(fig, path)
 
 
-def ema_and_raw(ema_images, raw_images, path, *, ncols=8,
+def ema_and_raw(ema_images, raw_images, path, *, max_cols=10,
                 title="Same noise: averaged generator (left) and raw (right)"):
-  """Two grids of `[N, H, W, C]` samples side by side, the same noise in
-  the same place."""
-  fig, axes = plt.subplots(1, 2, figsize=(9, 4.8))
+  """Two full grids of `[N, H, W, C]` samples side by side, the same noise
+  in the same place: the first `rows * cols` of each, `(rows, cols) =
+  figures.grid_shape(N, max_cols)`."""
+  ema_images = viz._as_images(ema_images)  # pylint: disable=protected-access
+  raw_images = viz._as_images(raw_images)  # pylint: disable=protected-access
+  if ema_images.shape != raw_images.shape:
+    raise ValueError(f"EMA samples {ema_images.shape} and raw samples "
+                     f"{raw_images.shape} must have one shape")
+  rows, cols = viz.grid_shape(len(ema_images), max_cols)
+  fig, axes = plt.subplots(1, 2, figsize=(9, 4.3 * rows / cols + 0.8))
   for ax, images, name in ((axes[0], ema_images, "EMA generator"),
                            (axes[1], raw_images, "raw generator")):
-    mosaic = viz.make_mosaic(viz._as_images(images), ncols)  # pylint: disable=protected-access
+    mosaic = viz.make_mosaic(images[:rows * cols], cols)
     ax.imshow(mosaic[..., 0] if mosaic.shape[-1] == 1 else mosaic,
               cmap="gray", vmin=0.0, vmax=1.0)
     ax.set(title=name, xticks=[], yticks=[])
