@@ -143,10 +143,11 @@ class TorchVQVAE(nn.Module):
 def vqvae_loss(model: TorchVQVAE, x: torch.Tensor) -> torch.Tensor:
   """MSE + beta ||z - sg[e]||^2, straight-through; then the EMA step.
 
-  As `unsup_jax/methods/vqvae.py:vq_step` (levels=1): the reconstruction
-  term is the mean squared error over every pixel, the commitment term the
-  mean over every element of z; the codebook is updated (in place, no
-  gradient) with the codes assigned before the update.
+  As `unsup_jax/methods/discrete/vqvae.py:vq_step` (levels=1): the
+  reconstruction term is the mean squared error over every pixel, the
+  commitment term the mean over every element of z; the codebook is
+  updated (in place, no gradient) with the codes assigned before the
+  update.
   """
   z = model.encoder(x)                                  # [B, D, h, w]
   b, d, h, w = z.shape

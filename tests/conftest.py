@@ -51,7 +51,8 @@ _GROUPS = {
     "tests/eval/test_feature_classifier.py::": "fid_classifier",
     # The tour notebook trains dcgan_mnist among its runs.
     "tests/test_notebooks.py::test_tour": "fid_classifier",
-    "tests/methods/adversarial/test_gan.py::test_training_lowers_fid": "fid_classifier",
+    "tests/methods/adversarial/test_gan.py::test_training_lowers_fid":
+        "fid_classifier",
     **{f"tests/test_experiments.py::test_smoke_variant_writes_report[{n}]":
        "fid_classifier" for n in ("dcgan_mnist", "hinge_gan_mnist",
                                   "wgan_gp_mnist", "gan_ablation",
@@ -65,10 +66,13 @@ _GROUPS = {
 }
 _SLOW_FIRST = ("tests/test_notebooks.py", "tests/test_experiments.py",
                "tests/training/test_faults.py",
-               "tests/methods/discrete/test_vqvae.py", "tests/training/test_distributed.py",
+               "tests/methods/discrete/test_vqvae.py",
+               "tests/training/test_distributed.py",
                "tests/training/test_resume.py", "tests/test_api.py",
-               "tests/nn/test_pixelcnn.py", "tests/methods/adversarial/test_gan.py",
-               "tests/methods/compression/test_anomaly.py", "tests/training/test_parallel.py",
+               "tests/nn/test_pixelcnn.py",
+               "tests/methods/adversarial/test_gan.py",
+               "tests/methods/compression/test_anomaly.py",
+               "tests/training/test_parallel.py",
                "tests/methods/sequences/test_tdvae.py")
 
 

@@ -1,4 +1,4 @@
-"""Config of the adversarial autoencoders (`methods/aae.py`): the
+"""Config of the adversarial autoencoders (`methods/adversarial/aae.py`): the
 `autoencoder` section (the networks and reconstruction loss, as for the
 plain autoencoders) and section `aae` (the code discriminator and the
 prior). Denoising is the data layer's `data.corruption`, as for the

@@ -1,6 +1,6 @@
 """Config of the denoising adversarial autoencoder study
-(`methods/aae_study.py`): section `aae_study`. The three models compared
-are sub-runs built from their experiments' configs."""
+(`methods/adversarial/aae_study.py`): section `aae_study`. The three models
+compared are sub-runs built from their experiments' configs."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Int, Str

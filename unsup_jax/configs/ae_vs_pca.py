@@ -1,6 +1,6 @@
-"""Config of the autoencoders-against-PCA study (`methods/ae_vs_pca.py`):
-section `compare`. Each autoencoder at each size is a sub-run built from
-another experiment's config."""
+"""Config of the autoencoders-against-PCA study
+(`methods/compression/ae_vs_pca.py`): section `compare`. Each autoencoder at
+each size is a sub-run built from another experiment's config."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Dict, Int, Ints, Strs

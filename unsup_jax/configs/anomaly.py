@@ -1,6 +1,6 @@
-"""Config of the held-out-digit anomaly study (`methods/anomaly.py`):
-section `anomaly`. Its detectors are other experiments' configs, each
-trained as a sub-run."""
+"""Config of the held-out-digit anomaly study
+(`methods/compression/anomaly.py`): section `anomaly`. Its detectors are other
+experiments' configs, each trained as a sub-run."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Int, Ints, Str, Strs

@@ -1,4 +1,4 @@
-"""Config of the autoencoders (`methods/autoencoder.py`): section
+"""Config of the autoencoders (`methods/compression/autoencoder.py`): section
 `autoencoder`. Plain, sparse (`sparsity`), tied linear (`kind`), conv; the
 denoising variant is a data transform (`data.corruption`)."""
 

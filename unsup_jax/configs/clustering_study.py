@@ -1,5 +1,5 @@
-"""Config of the clustering study (`methods/clustering_study.py`): section
-`clustering_study`. DEC, IDEC and VaDE are sub-runs built from their
+"""Config of the clustering study (`methods/clustering/clustering_study.py`):
+section `clustering_study`. DEC, IDEC and VaDE are sub-runs built from their
 experiments' configs, one per seed; the baselines run in the evaluation."""
 
 from unsup_jax.configs import base

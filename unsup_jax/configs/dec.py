@@ -1,4 +1,5 @@
-"""Config of deep embedded clustering (`methods/dec.py`): DEC and IDEC.
+"""Config of deep embedded clustering (`methods/clustering/dec.py`): DEC and
+IDEC.
 
 Sections `autoencoder` (the network and its pre-training, phase "train" of
 `train.num_steps` steps with `config.optim`; the fields of

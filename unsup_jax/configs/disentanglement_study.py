@@ -1,6 +1,7 @@
-"""Config of the disentanglement study (`methods/disentanglement_study.py`):
-section `study`. Every model is a sub-run built from its experiment's config
-(`MODELS`), on each dataset, with each seed."""
+"""Config of the disentanglement study
+(`methods/disentanglement/disentanglement_study.py`): section `study`. Every
+model is a sub-run built from its experiment's config (`MODELS`), on each
+dataset, with each seed."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Float, Int, Ints, Str, Strs

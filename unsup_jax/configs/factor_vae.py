@@ -1,6 +1,6 @@
-"""Config of FactorVAE (`methods/factor_vae.py`): the `vae` section (the
-networks, likelihood and test NLL of the VAE) and section `factor_vae` (the
-total-correlation weight and the discriminator on codes)."""
+"""Config of FactorVAE (`methods/disentanglement/factor_vae.py`): the `vae`
+section (the networks, likelihood and test NLL of the VAE) and section
+`factor_vae` (the total-correlation weight and the discriminator on codes)."""
 
 from unsup_jax.configs import base, vae
 from unsup_jax.configs.schema import Float, Ints

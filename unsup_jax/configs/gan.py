@@ -1,5 +1,5 @@
-"""Config of the GANs (`methods/gan.py`): section `gan` (defaults: DCGAN on
-28x28 digits)."""
+"""Config of the GANs (`methods/adversarial/gan.py`): section `gan` (defaults:
+DCGAN on 28x28 digits)."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Bool, Choice, Float, Int, Str

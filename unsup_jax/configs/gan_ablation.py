@@ -1,6 +1,6 @@
-"""Config of the GAN stabiliser ablation (`methods/gan_ablation.py`):
-section `ablation`. Every variant is a sub-run built from one GAN
-experiment's config (the full recipe)."""
+"""Config of the GAN stabiliser ablation
+(`methods/adversarial/gan_ablation.py`): section `ablation`. Every variant is a
+sub-run built from one GAN experiment's config (the full recipe)."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Int, Ints, Str, Strs

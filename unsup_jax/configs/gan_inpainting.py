@@ -1,6 +1,6 @@
-"""Config of GAN-prior inpainting (`methods/gan_inpainting.py`): section
-`prior_inpaint`. The GAN and the context encoder it is compared with are
-sub-runs built from their experiments' configs."""
+"""Config of GAN-prior inpainting (`methods/adversarial/gan_inpainting.py`):
+section `prior_inpaint`. The GAN and the context encoder it is compared with
+are sub-runs built from their experiments' configs."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Bool, Float, Int, Str

@@ -1,4 +1,4 @@
-"""Config of the context encoder (`methods/inpainting.py`): section
+"""Config of the context encoder (`methods/compression/inpainting.py`): section
 `inpaint`."""
 
 from unsup_jax.configs import base

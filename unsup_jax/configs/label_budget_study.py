@@ -1,6 +1,7 @@
-"""Config of the label-budget study (`methods/label_budget_study.py`):
-section `label_budget_study`. Each model is a sub-run built from its
-experiment's config, once per label count, unlabelled count and seed."""
+"""Config of the label-budget study
+(`methods/semi_supervised/label_budget_study.py`): section
+`label_budget_study`. Each model is a sub-run built from its experiment's
+config, once per label count, unlabelled count and seed."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Int, Ints, Str, Strs

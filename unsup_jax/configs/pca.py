@@ -1,4 +1,4 @@
-"""Config of PCA (`methods/pca.py`): section `pca`."""
+"""Config of PCA (`methods/compression/pca.py`): section `pca`."""
 
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Bool, Int, Ints

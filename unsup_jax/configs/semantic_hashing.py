@@ -1,5 +1,5 @@
-"""Config of semantic hashing (`methods/semantic_hashing.py`): section
-`hashing`."""
+"""Config of semantic hashing (`methods/compression/semantic_hashing.py`):
+section `hashing`."""
 
 from unsup_jax.configs import base, networks
 from unsup_jax.configs.schema import Choice, Float, Int

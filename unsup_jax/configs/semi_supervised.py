@@ -1,6 +1,7 @@
-"""Config of semi-supervised learning (`methods/semi_supervised.py`):
-sections `semi` (the model and M2's networks) and `m1` (M1's VAE, the
-fields of `configs/vae.py` plus its `num_steps`).
+"""Config of semi-supervised learning
+(`methods/semi_supervised/semi_supervised.py`): sections `semi` (the model and
+M2's networks) and `m1` (M1's VAE, the fields of `configs/vae.py` plus its
+`num_steps`).
 
 The data are two streams drawn in one step: `data.streams.labelled` (a
 class-balanced subset of `size` training examples, fixed by `config.seed`;

@@ -1,5 +1,5 @@
 """Config of the sentence VAE and its language model
-(`methods/sentence_vae.py`): sections `sentences` (the data,
+(`methods/text/sentence_vae.py`): sections `sentences` (the data,
 `data/sentences.py`) and `svae` (model, objective, evaluation).
 
 Defaults follow Bowman et al. (2016) in spirit at a size that trains on 2

@@ -1,6 +1,6 @@
-"""Config of TD-VAE (`methods/tdvae.py`): sections `tdvae` (the model, its
-training pairs and its evaluation) and `baseline` (the deterministic LSTM
-predictor trained beside it, phase "baseline").
+"""Config of TD-VAE (`methods/sequences/tdvae.py`): sections `tdvae` (the
+model, its training pairs and its evaluation) and `baseline` (the deterministic
+LSTM predictor trained beside it, phase "baseline").
 
 The data are sequences: feature `frames` `[T, ...]` of `moving_digits`,
 `oscillator`, `bouncing_balls` or `tfds:moving_mnist`. Network sizes follow

@@ -1,4 +1,5 @@
-"""Config of VaDE (`methods/vade.py`): the sections of `configs/dec.py`.
+"""Config of VaDE (`methods/clustering/vade.py`): the sections of
+`configs/dec.py`.
 
 `autoencoder` holds the network (its encoder gets a log-variance head; its
 likelihood "bce" is a Bernoulli decoder, "mse" a Gaussian one with a learned

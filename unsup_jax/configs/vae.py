@@ -1,4 +1,4 @@
-"""Config of the VAE (`methods/vae.py`): section `vae`.
+"""Config of the VAE (`methods/vae/vae.py`): section `vae`.
 
 Networks, likelihood, the beta / capacity objective with its KL warm-up,
 and the importance-weighted test NLL (k samples, drawn in chunks).

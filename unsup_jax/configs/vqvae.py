@@ -1,4 +1,4 @@
-"""Config of the VQ-VAE (`methods/vqvae.py`): sections `vq` (the
+"""Config of the VQ-VAE (`methods/discrete/vqvae.py`): sections `vq` (the
 autoencoder, its codebooks; phase "train" of `train.num_steps`) and `prior`
 (the PixelCNN, phase "prior" of `prior.num_steps`). Defaults are sized for
 28x28 digits."""

@@ -1,6 +1,7 @@
-"""Config of the weakly supervised VAEs (`methods/weak_vae.py`): the `vae`
-section and section `weak` (how a pair's shared posteriors are combined).
-The data must give pairs (`pair_image`), e.g. `dsprites_procedural_pairs`."""
+"""Config of the weakly supervised VAEs
+(`methods/disentanglement/weak_vae.py`): the `vae` section and section `weak`
+(how a pair's shared posteriors are combined). The data must give pairs
+(`pair_image`), e.g. `dsprites_procedural_pairs`."""
 
 from unsup_jax.configs import base, vae
 from unsup_jax.configs.schema import Choice

@@ -1,4 +1,5 @@
-"""Figures of the clustering methods (`methods/dec.py`, `methods/vade.py`).
+"""Figures of the clustering methods (`methods/clustering/dec.py`,
+`methods/clustering/vade.py`).
 
 `make(outdir, outputs)` draws what the outputs hold: the confusion matrix
 of matched clusters against classes, the training images nearest each

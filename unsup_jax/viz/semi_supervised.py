@@ -1,5 +1,6 @@
-"""Figures of semi-supervised learning (`methods/semi_supervised.py` and
-`methods/label_budget_study.py`).
+"""Figures of semi-supervised learning
+(`methods/semi_supervised/semi_supervised.py` and
+`methods/semi_supervised/label_budget_study.py`).
 
 `make(outdir, outputs)` draws one run's confusion matrix (predicted against
 true class on the test split) and, for M2 and M1+M2, the conditional

@@ -1,4 +1,4 @@
-"""Figures of TD-VAE runs (`methods/tdvae.py`): prediction error and
+"""Figures of TD-VAE runs (`methods/sequences/tdvae.py`): prediction error and
 log-likelihood against the jump, against the Kalman optimum where there is
 one; rollout error per step ahead; rollout strips (observed frames, then
 sampled futures); the belief's estimate of an oscillator's position with

@@ -1,5 +1,6 @@
 """FactorVAE (`methods/disentanglement/factor_vae.py`): each half of the
-step moves only its own network, pmap = jit, and the shuffled codes' marginals."""
+step moves only its own network, pmap = jit, and the shuffled codes'
+marginals."""
 
 import functools
 

@@ -37,11 +37,11 @@ Stabilisers, each a field of the `gan` config section:
   `d_r1` is then k times the penalty on those steps and 0 between, so its
   mean over a logging window estimates the penalty.
 
-Config: `configs/gan.py`. Evaluation (`gan_eval.py`): FID and KID in the feature space of a
-small classifier trained in-project on mnist5k (`eval/feature_classifier.py`,
-cached in the workdir), with the FID of the real training split against the
-real test split as the floor, and the class histogram of generated samples
-as a mode-collapse check.
+Config: `configs/gan.py`. Evaluation (`gan_eval.py`): FID and KID in the
+feature space of a small classifier trained in-project on mnist5k
+(`eval/feature_classifier.py`, cached in the workdir), with the FID of the
+real training split against the real test split as the floor, and the
+class histogram of generated samples as a mode-collapse check.
 """
 
 import functools

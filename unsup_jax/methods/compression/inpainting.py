@@ -3,12 +3,12 @@
 Pathak et al. (2016), "Context Encoders: Feature Learning by Inpainting",
 arXiv:1604.07379. Every step removes a region of each training image
 (`config.inpaint.mask`: "centre" square, random "squares" or random
-"pixels"; `ops/masks.py`; config: `configs/inpainting.py`) and trains an encoder-decoder to fill it
-(`models/inpainting.py`). The loss is the squared error on the hole,
-per hole pixel (plus `known_weight` times that on the known pixels), and
-with `adversarial_weight > 0` also an adversarial generator loss
-(`losses/adversarial.py`) from a discriminator trained in the same step to
-tell real images from images whose hole the generator filled.
+"pixels"; `ops/masks.py`; config: `configs/inpainting.py`) and trains an
+encoder-decoder to fill it (`models/inpainting.py`). The loss is the squared
+error on the hole, per hole pixel (plus `known_weight` times that on the
+known pixels), and with `adversarial_weight > 0` also an adversarial
+generator loss (`losses/adversarial.py`) from a discriminator trained in the
+same step to tell real images from images whose hole the generator filled.
 
 Both networks live in one parameter tree `{"generator", "discriminator"}`
 with one optax transform (`optax.multi_transform` by top-level key): the

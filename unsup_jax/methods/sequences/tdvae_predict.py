@@ -2,7 +2,7 @@
 belief and jumped by the transition, predictive means and log-likelihoods
 d steps ahead, rollouts, the bound's terms over time pairs; the LSTM
 predictor's outputs; the Kalman filter's predictions over a horizon.
-`methods/tdvae_eval.py` scores them.
+`methods/sequences/tdvae_eval.py` scores them.
 
 Gregor et al. (2019), "Temporal Difference Variational Auto-Encoder",
 arXiv:1806.03107: a jumpy rollout samples z from the belief p_B(z | b_t)

@@ -1,6 +1,6 @@
-"""TD-VAE's report text (`methods/tdvae_eval.py` computes the numbers):
-the table of predictions per jump against the baselines and the optimal
-filter, the rollout table, and which steps ahead the results report."""
+"""TD-VAE's report text (`methods/sequences/tdvae_eval.py` computes the
+numbers): the table of predictions per jump against the baselines and the
+optimal filter, the rollout table, and which steps ahead the results report."""
 
 from unsup_jax.viz import report as viz_report
 
