@@ -14,6 +14,7 @@ import pytest
 from tests.helpers import image_spec, load_config
 from unsup_jax.methods.adversarial import aae, gan
 from unsup_jax.methods.clustering import dec, vade
+from unsup_jax.methods.clustering import deep_clustering as deep
 from unsup_jax.methods.compression import inpainting, semantic_hashing
 from unsup_jax.methods.discrete import vqvae
 from unsup_jax.methods.disentanglement import factor_vae
@@ -102,7 +103,7 @@ def _clustering(module, step):
   model = (vade.make_model(config.autoencoder, SHAPE) if module is vade else
            ae_models.from_config(config.autoencoder, SHAPE))
   txs = dict(pretrain_tx=optim.build(config),
-             cluster_tx=dec.cluster_optimizer(c))
+             cluster_tx=deep.cluster_optimizer(c))
   state = module.init(jax.random.key(0), _batch(), model=model, c=c,
                       num_train=B, **txs)
   where = ("prior", "means") if module is vade else ("centres",)
@@ -114,7 +115,7 @@ def _clustering(module, step):
   inner[where[-1]] = jax.random.normal(jax.random.key(3),
                                        inner[where[-1]].shape)
   state = state.replace(params=params)
-  if step is dec.cluster_step:
+  if step is deep.cluster_step:
     loss = (functools.partial(vade.cluster_loss, model=model)
             if module is vade else functools.partial(
                 dec.cluster_loss, model=model, a=config.autoencoder, c=c))
@@ -156,11 +157,11 @@ CASES = {
                               ["vae", "discriminator"]),
     "dec.pretrain_step": (lambda: _clustering(dec, dec.pretrain_step),
                           ["autoencoder"]),
-    "dec.cluster_step": (lambda: _clustering(dec, dec.cluster_step),
+    "dec.cluster_step": (lambda: _clustering(dec, deep.cluster_step),
                          ["autoencoder", "centres"]),
     "vade.pretrain_step": (lambda: _clustering(vade, vade.pretrain_step),
                            ["autoencoder"]),
-    "vade.cluster_step": (lambda: _clustering(vade, dec.cluster_step),
+    "vade.cluster_step": (lambda: _clustering(vade, deep.cluster_step),
                           ["autoencoder", "prior"]),
     "semi_supervised.m1_step": (
         lambda: _semi("m1", semi_supervised.m1_step), ["m1"]),

@@ -14,8 +14,9 @@ one resumable run, so no external weights are needed:
    sampled z. Every `update_interval` steps a hook records the training-set
    scores of the assignments argmax_c p(c | mean) (no stop rule).
 
-Evaluation, figures and the exported assignments are DEC's (`dec.py`);
-the "centres" shown are the prior's means. Config: `configs/vade.py`.
+Evaluation, figures and the exported assignments are DEC's
+(`deep_clustering.py`); the "centres" shown are the prior's means. Config:
+`configs/vade.py`.
 """
 
 import functools
@@ -26,7 +27,7 @@ import ml_collections
 import numpy as np
 
 from unsup_jax.losses import clustering as cluster_losses
-from unsup_jax.methods.clustering import dec
+from unsup_jax.methods.clustering import deep_clustering as deep
 from unsup_jax.methods.compression import autoencoder as ae_method
 from unsup_jax.models.vae import VAE
 from unsup_jax.ops import clustering, distributions
@@ -62,8 +63,8 @@ def assign(params, x, *, model: VAE):
       prior["log_vars"])
 
 
-def embedding(model: VAE) -> dec.Embedding:
-  return dec.Embedding(functools.partial(encode, model=model),
+def embedding(model: VAE) -> deep.Embedding:
+  return deep.Embedding(functools.partial(encode, model=model),
                        functools.partial(assign, model=model),
                        lambda params: params["prior"]["means"], "gmm")
 
@@ -75,14 +76,14 @@ def init(key, batch, *, model: VAE, c, num_train: int, pretrain_tx,
   params = {"autoencoder": model.init(param_key, batch["image"][:1])["params"],
             "prior": {"logits": jnp.zeros((k,)), "means": jnp.zeros((k, d)),
                       "log_vars": jnp.zeros((k, d))}}
-  return dec.new_state(run_key, params, dim=d, num_train=num_train, c=c,
+  return deep.new_state(run_key, params, dim=d, num_train=num_train, c=c,
                        pretrain_tx=pretrain_tx, cluster_tx=cluster_tx)
 
 
 def pretrain_step(state, batch, *, model: VAE, tx, policy: str,
                   axis_name=None):
   """The decoder's log-likelihood of x decoded from z = mean(x)."""
-  x = dec.augmented(state, batch, axis_name, policy=policy)["image"]
+  x = deep.augmented(state, batch, axis_name, policy=policy)["image"]
 
   def loss_fn(params):
     out = _apply(model, params, encode(params, x, model=model),
@@ -98,10 +99,10 @@ def pretrain_step(state, batch, *, model: VAE, tx, policy: str,
   return step_lib.on_part(state, "autoencoder", update)
 
 
-def gmm_hook(state, data, key, *, emb: dec.Embedding, c, batch_size: int):
+def gmm_hook(state, data, key, *, emb: deep.Embedding, c, batch_size: int):
   """The prior from a diagonal GMM of the encoded training set."""
   train = data.split("train")
-  codes = dec.encode_all(emb, state.params, train["image"], batch_size)
+  codes = deep.encode_all(emb, state.params, train["image"], batch_size)
   fit = jax.device_get(jax.jit(functools.partial(
       clustering.gmm, num_clusters=c.num_clusters, covariance="diag",
       restarts=c.kmeans_restarts))(key, jnp.asarray(codes)))
@@ -110,18 +111,17 @@ def gmm_hook(state, data, key, *, emb: dec.Embedding, c, batch_size: int):
            "means": np.asarray(g.means),
            "log_vars": np.log(np.asarray(g.covariances))}
   labels = np.asarray(jax.jit(clustering.predict)(jnp.asarray(codes), g))
-  return dec.started(state.replace(params=dict(state.params, prior=prior)),
-                     train, codes, labels)
+  return deep.started(state.replace(params=dict(state.params, prior=prior)),
+                      train, codes, labels)
 
 
-def refresh_hook(state, data, key, *, emb: dec.Embedding, c, first_step: int,
+def refresh_hook(state, data, key, *, emb: deep.Embedding, c, first_step: int,
                  batch_size: int):
   """The training-set scores of the current assignments (no targets)."""
   del key  # Deterministic.
   train = data.split("train")
-  return dec.record(state, train, dec.soft_assignments(
-      emb, state.params, train["image"], batch_size), c=c,
-                    first_step=first_step)
+  q = deep.soft_assignments(emb, state.params, train["image"], batch_size)
+  return deep.record(state, train, q, c=c, first_step=first_step)
 
 
 def cluster_loss(params, *, state, batch, model: VAE, axis_name=None):
@@ -144,7 +144,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
   model = make_model(a, spec.image_shape)
   emb = embedding(model)
   txs = dict(pretrain_tx=optim.build(config),
-             cluster_tx=dec.cluster_optimizer(c))
+             cluster_tx=deep.cluster_optimizer(c))
   every = dict(c=c, batch_size=config.eval.batch_size)
   return Method(
       init=step_lib.jit_once(functools.partial(
@@ -155,15 +155,15 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
           policy=c.augment)),
               Hook(emb.start, functools.partial(gmm_hook, emb=emb, **every)),
               Phase("cluster", c.num_steps, functools.partial(
-                  dec.cluster_step, tx=txs["cluster_tx"], policy=c.augment,
+                  deep.cluster_step, tx=txs["cluster_tx"], policy=c.augment,
                   loss_fn=functools.partial(cluster_loss, model=model)),
                     every=c.update_interval, hook=functools.partial(
                         refresh_hook, emb=emb,
                         first_step=config.train.num_steps, **every))),
-      evaluate=functools.partial(dec.evaluate, emb=emb, config=config,
+      evaluate=functools.partial(deep.evaluate, emb=emb, config=config,
                                  num_classes=spec.num_classes),
-      figures=functools.partial(dec.figures, title="VaDE"),
-      report_notes=functools.partial(dec.report_notes, start=emb.start),
+      figures=functools.partial(deep.figures, title="VaDE"),
+      report_notes=functools.partial(deep.report_notes, start=emb.start),
       fingerprint=dict(method=config.method, cluster={
           f: c[f] for f in ("kind", "num_clusters")}, **model_fingerprint(
               a, ae_method.FINGERPRINT_FIELDS, spec)))
