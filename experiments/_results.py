@@ -76,10 +76,11 @@ def _clustering(experiment: str, method: str, paper: str) -> Row:
 
 
 def _semi(experiment: str, method: str, paper: str = "") -> Row:
-  """A semi-supervised row at 100 labels, beside Kingma et al.'s number."""
+  """A semi-supervised row at 100 labels, beside its paper's number (`"N%:
+  Authors year"`, on the full MNIST)."""
   return Row(experiment, method, _M5K + ", 100 labels", "test accuracy ↑",
              "test_accuracy", fmt=_ACC, reference=paper and (
-                 f"{paper}: Kingma et al. 2014, full MNIST, 100 labels"))
+                 f"{paper}, full MNIST, 100 labels"))
 
 
 ROWS = (
@@ -154,14 +155,21 @@ ROWS = (
         ref_key="test_train_acc_kmeans_pixels_mean",
         ref_name="k-means on pixels", fmt=_ACC),
     _semi("supervised_mnist", "classifier on the labels alone"),
-    _semi("m1_mnist", "M1 (VAE codes + classifier)", "88.2% (M1 + TSVM)"),
-    _semi("m2_mnist", "M2", "88.0%"),
-    _semi("m1m2_mnist", "M1 + M2", "96.7%"),
-    Row("label_budget_study", "M1 + M2, 3 seeds", _M5K + ", 100 labels",
-        "test accuracy (mean) ↑", "test_acc_m1m2_n100_mean",
-        ref_key="test_acc_supervised_n100_mean", ref_name="labels alone",
-        fmt=_ACC, smoke_keys=("test_acc_m1m2_n20_mean",
-                              "test_acc_supervised_n20_mean")),
+    _semi("supervised_aug_mnist", "the same, augmented images"),
+    _semi("label_propagation_mnist", "label spreading (kNN graph of PCA "
+          "codes)"),
+    _semi("m1_mnist", "M1 (VAE codes + classifier)",
+          "88.2% (M1 + TSVM): Kingma et al. 2014"),
+    _semi("m2_mnist", "M2", "88.0%: Kingma et al. 2014"),
+    _semi("m1m2_mnist", "M1 + M2", "96.7%: Kingma et al. 2014"),
+    _semi("vat_mnist", "VAT", "98.64%: Miyato et al. 2018"),
+    _semi("fixmatch_mnist", "FixMatch"),
+    Row("label_budget_study", "FixMatch, 3 seeds", _M5K + ", 100 labels",
+        "test accuracy (mean) ↑", "test_acc_fixmatch_n100_mean",
+        ref_key="test_acc_supervised_aug_n100_mean",
+        ref_name="labels alone, augmented", fmt=_ACC,
+        smoke_keys=("test_acc_fixmatch_n20_mean",
+                    "test_acc_supervised_n20_mean")),
     Row("tdvae_oscillator", "TD-VAE", "noisy oscillator",
         "prediction MSE, 1 step ↓", "test_mse_tdvae_d1",
         ref_key="test_mse_kalman_d1", ref_name="Kalman filter (optimal)"),

@@ -1,15 +1,19 @@
-"""When unlabelled data helps: supervised-only, M1, M2 and M1+M2 on mnist5k
-with 100, 300, 1,000 and all 4,000 labels, and at 100 labels with 500,
-1,000, 2,000 and all 3,900 unlabelled images; 3 seeds each (the seed also
-draws the labelled subset).
+"""When unlabelled data helps: the labels alone (with and without
+augmentation), label spreading, M1, M2, M1+M2, VAT and FixMatch on
+mnist5k with 100, 300, 1,000 and all 4,000 labels, and at 100 labels with
+0, 500, 1,000, 2,000 and all 3,900 unlabelled images; 3 seeds each (the
+seed also draws the labelled subset).
 
-Trains every model as a resumable sub-run (`WORKDIR/runs/m2_n100_urest_seed0`,
+Trains every model as a resumable sub-run (`WORKDIR/runs/vat_n100_urest_seed0`,
 ...) and reports test accuracy as mean ± std over the seeds, as two tables
-and two curves, with the confusion matrix of the best model at 100 labels
-and the conditional generation of the best generative one.
+and two curves (accuracy against labels; accuracy against unlabelled
+images, one line per method), with the confusion matrix of the best model
+at 100 labels and the conditional generation of the best generative one.
 
   python launch.py --config=experiments/label_budget_study.py \\
       --workdir=workdirs/label_budget_study
+
+`--config.label_budget_study.models=vat,supervised_aug` runs some models.
 """
 
 from unsup_jax import configs
@@ -19,7 +23,8 @@ from unsup_jax.configs import label_budget_study
 def get_config(arg=None):
   c = label_budget_study.config()
   if arg == "smoke":
-    c.label_budget_study.update(model_variant="smoke", seeds=(0,),
-                                label_counts=(20,), unlabelled_labels=20,
-                                unlabelled_counts=(50,))
+    c.label_budget_study.update(
+        model_variant="smoke", seeds=(0,), label_counts=(20,),
+        unlabelled_labels=20, unlabelled_counts=(0, 50),
+        models=("supervised", "label_propagation", "m2", "fixmatch"))
   return configs.variant(c, arg)

@@ -53,6 +53,7 @@ EXPECTED_FIGURES = {
     "dec": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
     "vade": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
     "semi_supervised": {"confusion"},
+    "label_propagation": {"confusion"},
     "label_budget_study": {"accuracy_vs_labels", "accuracy_vs_unlabelled",
                            "confusion_best",
                            "conditional_generation_best_generative"},
@@ -110,8 +111,8 @@ EXTRAS = {
     "m1_mnist": (set(), {"accuracy", "labelled_accuracy", "probe_l2"}),
     "supervised_mnist": (set(), {"accuracy", "error", "labelled_accuracy"}),
     "label_budget_study": (set(), {
-        "acc_supervised_n20_mean", "acc_m1_n20_std", "acc_m2_u50_mean",
-        "acc_m1m2_u50_mean"}),
+        "acc_supervised_n20_mean", "acc_fixmatch_n20_std", "acc_m2_u50_mean",
+        "acc_label_propagation_u0_mean", "acc_fixmatch_u236_mean"}),
     "gan_ablation": (set(), {"fid_plain_mean", "fid_full_std",
                              "kid_full_mean", "fid_floor"}),
     "tdvae_oscillator": ({"belief"}, {

@@ -79,7 +79,8 @@ EVAL = dict(
 )
 # The differentiable augmentations of `ops/augment.py` (its `POLICIES`; a
 # test keeps the two equal, so that configs validate without JAX).
-AUGMENTATIONS = ("translation", "cutout", "brightness", "contrast")
+AUGMENTATIONS = ("translation", "cutout", "brightness", "contrast",
+                 "affine")
 
 
 def Augment(doc: str) -> schema.Field:  # pylint: disable=invalid-name

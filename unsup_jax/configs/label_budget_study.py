@@ -7,23 +7,39 @@ from unsup_jax.configs import base
 from unsup_jax.configs.schema import Int, Ints, Str, Strs
 from unsup_jax.errors import UserError
 
-MODELS = ("supervised", "m1", "m2", "m1m2")
+# model -> (its experiment, the method it runs, its `semi.model`).
+MODELS = {
+    "supervised": ("supervised_mnist", "semi_supervised", "supervised"),
+    "supervised_aug": ("supervised_aug_mnist", "semi_supervised",
+                       "supervised"),
+    "label_propagation": ("label_propagation_mnist", "label_propagation",
+                          None),
+    "m1": ("m1_mnist", "semi_supervised", "m1"),
+    "m2": ("m2_mnist", "semi_supervised", "m2"),
+    "m1m2": ("m1m2_mnist", "semi_supervised", "m1m2"),
+    "vat": ("vat_mnist", "semi_supervised", "vat"),
+    "fixmatch": ("fixmatch_mnist", "semi_supervised", "fixmatch"),
+}
+# The models that draw no unlabelled stream: one run per label count.
+LABELS_ONLY = ("supervised", "supervised_aug")
 
 FIELDS = dict(
-    supervised_experiment=Str("supervised_mnist",
-                              doc="experiments/NAME.py of the baseline"),
-    m1_experiment=Str("m1_mnist", doc="experiments/NAME.py of M1"),
-    m2_experiment=Str("m2_mnist", doc="experiments/NAME.py of M2"),
-    m1m2_experiment=Str("m1m2_mnist", doc="experiments/NAME.py of M1+M2"),
+    **{f"{m}_experiment": Str(e, doc=f"experiments/NAME.py of {m}")
+       for m, (e, _, _) in MODELS.items()},
     model_variant=Str("", doc="'smoke': the experiments' smoke variants"),
-    models=Strs(MODELS, choices=MODELS, doc="the models compared"),
+    models=Strs(tuple(MODELS), choices=tuple(MODELS),
+                doc="the models compared"),
     label_counts=Ints((100, 300, 1000, 0), min=0, doc="labelled examples "
-                      "(class-balanced); 0 = every training example, with "
-                      "all of them also unlabelled"),
+                      "(class-balanced), every other training example "
+                      "unlabelled; 0 = every training example, with all of "
+                      "them also unlabelled"),
     unlabelled_labels=Int(100, min=1, doc="the label count of the "
                           "unlabelled-data curve"),
-    unlabelled_counts=Ints((500, 1000, 2000, 0), min=0, doc="unlabelled "
-                           "examples at unlabelled_labels; 0 = all the rest"),
+    unlabelled_counts=Ints((0, 500, 1000, 2000), min=0, doc="unlabelled "
+                           "examples at unlabelled_labels, drawn from the "
+                           "rest (at most all of it), beside all of the "
+                           "rest (the labels curve's run); 0 = none: the "
+                           "unlabelled stream holds the labelled images"),
     seeds=Ints((0, 1, 2), min=0, doc="one sub-run per model, count and "
                "seed; the seed also draws the labelled subset"),
 )

@@ -11,7 +11,8 @@ labels:
   sequences/         TD-VAE
   text/              word2vec, the sentence VAE
   clustering/        DEC, IDEC, VaDE, the clustering study
-  semi_supervised/   M1, M2, M1+M2, the label-budget study
+  semi_supervised/   M1, M2, M1+M2, VAT, FixMatch, label spreading, the
+                     label-budget study
 
 A method NAME is the module `FAMILY/NAME.py` whose `build(config, spec)`
 returns a `training.contract.Method` (or `Study`); `registry` finds it by

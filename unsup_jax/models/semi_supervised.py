@@ -21,16 +21,22 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 MIN_OBS_LOGVAR = -9.0
 
 
+ACTIVATIONS = {"softplus": nn.softplus, "relu": nn.relu}
+
+
 class Classifier(nn.Module):
   """q(y | x): an MLP from `[..., D]` inputs to `[..., K]` logits (the
-  supervised-only baseline is this network alone)."""
+  supervised-only baseline is this network alone, and so are the
+  classifiers of the consistency methods), with `activation` (a key of
+  `ACTIVATIONS`) between its layers."""
   hidden: Sequence[int]
   num_classes: int
+  activation: str = "softplus"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    return MLP((*self.hidden, self.num_classes), activation=nn.softplus,
-               name="mlp")(x)
+    return MLP((*self.hidden, self.num_classes),
+               activation=ACTIVATIONS[self.activation], name="mlp")(x)
 
 
 class _TwoInputMLP(nn.Module):

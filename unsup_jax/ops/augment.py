@@ -13,7 +13,12 @@ through the transformation. Policies (comma-separated, applied in order):
   (clipped at its border), set to zero;
 * `brightness` / `contrast`: a random offset in [-0.5, 0.5), a random
   factor in [0.5, 1.5) about the image mean (the paper's "color" without
-  saturation, which needs colour channels).
+  saturation, which needs colour channels);
+* `affine`: a small random affine map about the image centre, rotation
+  up to ±`AFFINE_DEGREES`, scale in [1 - `AFFINE_SCALE`, 1 +
+  `AFFINE_SCALE`] and shear up to ±`AFFINE_SHEAR`, resampled bilinearly
+  with zeros outside (the geometric part of the strong augmentation of
+  digits in FixMatch-style semi-supervised learning).
 
 Every random draw is keyed per example by its global batch index
 (`ops.distributions.per_example_keys`), so a pmap step augments exactly as
@@ -25,9 +30,12 @@ import jax.numpy as jnp
 
 from unsup_jax.ops import distributions
 
-POLICIES = ("translation", "cutout", "brightness", "contrast")
+POLICIES = ("translation", "cutout", "brightness", "contrast", "affine")
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
+AFFINE_DEGREES = 15.0
+AFFINE_SCALE = 0.1
+AFFINE_SHEAR = 0.15
 
 
 def parse(policy: str) -> tuple[str, ...]:
@@ -61,6 +69,34 @@ def cutout(x: jax.Array, centre: jax.Array, size: int) -> jax.Array:
   return x * (1.0 - (rows[:, None] & cols[None, :])[..., None].astype(x.dtype))
 
 
+def affine(x: jax.Array, matrix: jax.Array) -> jax.Array:
+  """`[H, W, C]` image resampled through the `[2, 2]` map `matrix` about
+  its centre: output pixel p reads the input at centre + matrix^-1 (p -
+  centre), bilinearly, zeros outside."""
+  h, w = x.shape[:2]
+  centre = jnp.array([(h - 1) / 2.0, (w - 1) / 2.0])
+  rows, cols = jnp.meshgrid(jnp.arange(h), jnp.arange(w), indexing="ij")
+  grid = jnp.stack([rows, cols], -1).reshape(-1, 2) - centre
+  source = grid @ jnp.linalg.inv(matrix).T + centre             # [H W, 2]
+  sample = lambda channel: jax.scipy.ndimage.map_coordinates(
+      channel, [source[:, 0], source[:, 1]], order=1, mode="constant")
+  return jax.vmap(sample, in_axes=-1, out_axes=-1)(x).reshape(x.shape)
+
+
+def random_affine_matrix(key: jax.Array) -> jax.Array:
+  """`[2, 2]` rotation x scale x shear, each drawn uniformly within the
+  `AFFINE_*` limits."""
+  k_rot, k_scale, k_shear = jax.random.split(key, 3)
+  angle = jnp.deg2rad(AFFINE_DEGREES) * jax.random.uniform(
+      k_rot, (), minval=-1, maxval=1)
+  scale = 1.0 + AFFINE_SCALE * jax.random.uniform(k_scale, (), minval=-1,
+                                                  maxval=1)
+  shear = AFFINE_SHEAR * jax.random.uniform(k_shear, (), minval=-1, maxval=1)
+  c, s = jnp.cos(angle), jnp.sin(angle)
+  return (jnp.array([[c, -s], [s, c]]) @ jnp.array([[1.0, shear], [0.0, 1.0]])
+          * scale)
+
+
 def _one(key, x, parts):
   h, w = x.shape[:2]
   for i, part in enumerate(parts):
@@ -78,6 +114,8 @@ def _one(key, x, parts):
     elif part == "contrast":
       mean = jnp.mean(x)
       x = (x - mean) * (jax.random.uniform(k, ()) + 0.5) + mean
+    elif part == "affine":
+      x = affine(x, random_affine_matrix(k))
   return x
 
 

@@ -47,15 +47,18 @@ def make(outdir: str, outputs: dict, *, suffix: str = "") -> dict:
   return figs
 
 
-def budget_curves(curves: dict, path: str, *, xlabel: str,
-                  title: str) -> str:
-  """Test accuracy against a count, one line per model.
+def budget_curves(curves: dict, path: str, *, xlabel: str, title: str,
+                  log_x: bool = True) -> str:
+  """Test accuracy against a count, one line per model (mean, and the std
+  over seeds as error bars).
 
   Args:
     curves: `{model: {count: [accuracy per seed]}}`.
     path: where to write the PNG.
     xlabel: what the count is.
     title: figure title.
+    log_x: a logarithmic count axis (counts > 0); else linear (a count of
+      0 shows).
   """
   fig, ax = plt.subplots(figsize=(6.4, 4.4))
   for model, points in curves.items():
@@ -64,7 +67,8 @@ def budget_curves(curves: dict, path: str, *, xlabel: str,
     mean = [v.mean() for v in values]
     std = [v.std(ddof=1) if len(v) > 1 else 0.0 for v in values]
     ax.errorbar(counts, mean, yerr=std, marker="o", capsize=3, label=model)
-  ax.set(xscale="log", xlabel=xlabel, ylabel="test accuracy", title=title)
+  ax.set(xscale="log" if log_x else "linear", xlabel=xlabel,
+         ylabel="test accuracy", title=title)
   ax.grid(alpha=0.3, which="both")
   ax.legend()
   return viz.save_figure(fig, path)

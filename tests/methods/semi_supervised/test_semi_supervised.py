@@ -26,8 +26,10 @@ from unsup_jax.training.contract import Hook, step_phases
 
 def _tiny(model="m2"):
   config = load_config({"m2": "m2_mnist", "m1m2": "m1m2_mnist",
-                        "m1": "m1_mnist",
-                        "supervised": "supervised_mnist"}[model])
+                        "m1": "m1_mnist", "supervised": "supervised_mnist",
+                        "supervised_aug": "supervised_aug_mnist",
+                        "vat": "vat_mnist",
+                        "fixmatch": "fixmatch_mnist"}[model])
   config.train.parallel = "jit"
   config.data.name = "digits"
   config.data.streams.labelled.update(size=30, batch_size=8)
@@ -80,9 +82,15 @@ def test_the_streams_keep_their_sizes_and_rows():
   assert not np.array_equal(other.streams["labelled"].rows, lab.rows)
 
 
-@pytest.mark.parametrize("model", ["m2", "m1m2"])
+@pytest.mark.parametrize("model", ["m2", "m1m2", "vat", "fixmatch",
+                                   "supervised_aug"])
 def test_pmap_steps_equal_jit_steps(model):
   config = _tiny(model)
+  # VAT's power iteration follows a gradient of size O(xi), made of the
+  # difference of two nearly equal predictions: at the default xi = 1e-3
+  # the rounding of per-device matmuls (not the data-parallel plumbing
+  # this test is about) moves the direction past float32 tolerance.
+  config.semi.vat_xi = 0.1
   method, _ = build(config)
   batches = _batches(config)
   state = jax.device_get(method.init(jax.random.key(0), batches[0]))
@@ -176,3 +184,35 @@ def test_the_tfds_path_draws_both_streams(tmp_path):
   assert results["test_num_labelled"] == 20
   assert results["test_num_unlabelled"] == 236
   assert 0.0 <= results["test_accuracy"] <= 1.0
+
+
+def test_the_unlabelled_bound_trains_the_classifier():
+  """The gradient of M2's unlabelled loss reaches q(y|x)'s parameters (through
+  the class weights and the entropy): non-zero, and equal to a central
+  finite difference along a random direction (float64, a tiny M2)."""
+  with jax.enable_x64():
+    model = M2(hidden=(4,), latent_dim=2, num_classes=3, data_dim=5)
+    x = jax.random.uniform(jax.random.key(0), (6, 5), jnp.float64)
+    params = model.init(jax.random.key(1), x)["params"]
+    params = jax.tree.map(lambda a: a.astype(jnp.float64), params)
+    keys = jax.random.split(jax.random.key(2), 6)
+
+    def loss(classifier):
+      p = dict(params, classifier=classifier)
+      logits = model.apply({"params": p}, x, method=M2.classify)
+      return -jnp.mean(ssl.unlabelled_bound(
+          bounds.class_bounds(model, p, x, keys), logits))
+
+    grad = jax.grad(loss)(params["classifier"])
+    leaves = jax.tree.leaves(grad)
+    assert max(float(jnp.max(jnp.abs(g))) for g in leaves) > 1e-3
+    direction = jax.tree.map(
+        lambda a: jax.random.normal(jax.random.key(3), a.shape, a.dtype),
+        params["classifier"])
+    h = 1e-5
+    shifted = lambda t: jax.tree.map(lambda a, d: a + t * d,
+                                     params["classifier"], direction)
+    numeric = (loss(shifted(h)) - loss(shifted(-h))) / (2 * h)
+    analytic = sum(jnp.vdot(g, d) for g, d in zip(
+        leaves, jax.tree.leaves(direction)))
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6)

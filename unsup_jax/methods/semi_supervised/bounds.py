@@ -25,9 +25,9 @@ from unsup_jax.ops import distributions
 
 
 class Models(NamedTuple):
-  """The networks of one config: `kind` (supervised, m1, m2, m1m2), M1's
-  VAE, the supervised classifier q(y | x), M2, the labelled images' shape
-  and the classes."""
+  """The networks of one config: `kind` (`configs.semi_supervised.MODELS`),
+  M1's VAE, the classifier q(y | x) of the supervised and consistency
+  models, M2, the labelled images' shape and the classes."""
   kind: str
   m1: VAE
   classifier: Classifier
@@ -49,7 +49,7 @@ def models(config: ml_collections.ConfigDict, spec) -> Models:
   dim = config.m1.latent_dim if kind == "m1m2" else int(np.prod(image_shape))
   return Models(
       kind=kind, m1=vae_models.from_config(config.m1, image_shape),
-      classifier=Classifier(tuple(s.hidden), k),
+      classifier=Classifier(tuple(s.hidden), k, s.activation),
       m2=M2(tuple(s.hidden), s.latent_dim, k, dim,
             "gaussian" if kind == "m1m2" else "bernoulli"),
       image_shape=image_shape, num_classes=k)
@@ -113,7 +113,7 @@ def inputs_of(m: Models, params, x: jax.Array) -> jax.Array:
 
 def logits_fn(m: Models, params):
   """`images -> [B, K]` class scores of the trained model."""
-  if m.kind == "supervised":
+  if "classifier" in params:     # supervised and the consistency methods
     return lambda x: m.classifier.apply({"params": params["classifier"]},
                                         flat(x))
   return lambda x: m.m2.apply({"params": params["m2"]},

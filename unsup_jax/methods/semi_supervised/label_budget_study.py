@@ -1,7 +1,8 @@
 """The label-budget study: when does unlabelled data help a classifier?
 
-Every model of `label_budget_study.models` (supervised-only, M1, M2,
-M1+M2; `semi_supervised.py`) is trained as a sub-run
+Every model of `label_budget_study.models` (`configs.label_budget_study.
+MODELS`: the labels alone, with and without augmentation; label spreading;
+M1, M2, M1+M2; VAT; FixMatch) is trained as a sub-run
 (`WORKDIR/runs/MODEL_nN_uU_seedS`, each resumable) from its experiment's
 config, once per seed of `seeds` and:
 
@@ -9,9 +10,10 @@ config, once per seed of `seeds` and:
   unlabelled (n = 0: every example labelled, and every example also in the
   unlabelled stream): the curve of accuracy against labels;
 * at `unlabelled_labels` labels, per unlabelled count of
-  `unlabelled_counts` (0: all the rest): the lecture's "when unlabelled
-  data can help" as a measurement. The supervised-only baseline sees no
-  unlabelled data, so its one run per seed is drawn as a flat reference.
+  `unlabelled_counts` (0: none, the unlabelled stream holding the labelled
+  images; at most all the rest): the lecture's "when unlabelled data can
+  help" as a measurement. The labels-only baselines see no unlabelled
+  data, so their one run per seed is drawn as a flat reference.
 
 The seed draws the labelled subset (`data.streams.balanced_rows`: the
 subsets of one seed are nested), the unlabelled subset and the
@@ -29,6 +31,7 @@ import numpy as np
 
 from unsup_jax import configs
 from unsup_jax.configs import files
+from unsup_jax.configs.label_budget_study import LABELS_ONLY, MODELS
 from unsup_jax.errors import UserError
 from unsup_jax.methods import registry
 from unsup_jax.training.contract import Study
@@ -41,28 +44,36 @@ SKIPPED = {"confusion": ("analogies",), "conditional_generation":
            ("confusion",)}
 
 
-def run_name(model: str, n: int, u: int, seed: int) -> str:
-  return f"{model}_n{n or 'all'}_u{u or 'rest'}_seed{seed}"
+def run_name(model: str, n: int, u: int | None, seed: int) -> str:
+  """n labels (0: all), u unlabelled (None: all the rest, 0: none)."""
+  return (f"{model}_n{n or 'all'}_u{'rest' if u is None else u}"
+          f"_seed{seed}")
 
 
-def sub_config(config, model: str, n: int, u: int,
+def sub_config(config, model: str, n: int, u: int | None,
                seed: int) -> ml_collections.ConfigDict:
-  """The sub-run of `model` with n labels (0: all) and u unlabelled (0:
-  all the rest)."""
+  """The sub-run of `model` with n labels (0: all) and u unlabelled (None:
+  all the rest; 0: none, the unlabelled stream holding the labelled
+  images)."""
+  _, method, semi_model = MODELS[model]
   sub = files.sub_run_config(config, "label_budget_study",
-                             f"{model}_experiment", "semi_supervised",
-                             seed=seed)
-  if sub.semi.model != model:
+                             f"{model}_experiment", method, seed=seed)
+  if semi_model is not None and sub.semi.model != semi_model:
     raise UserError(f"config.label_budget_study.{model}_experiment "
-                    f"configures model {sub.semi.model!r}, not {model!r}")
+                    f"configures model {sub.semi.model!r}, not "
+                    f"{semi_model!r}")
   lab, unl = sub.data.streams.labelled, sub.data.streams.unlabelled
   batch = min(lab.get("batch_size", LABELLED_BATCH), n or LABELLED_BATCH)
-  if n:
-    lab.update(subset="balanced", size=n, batch_size=batch)
-    unl.update(subset="rest", of="labelled", size=u)
-  else:
+  if not n:
     lab.update(subset="all", size=0, batch_size=batch)
-    unl.update(subset="all", size=u)
+    unl.update(subset="all", size=0)
+  else:
+    lab.update(subset="balanced", size=n, batch_size=batch)
+    if u == 0:      # the labelled images themselves: no other data
+      unl.update(subset="balanced", size=n,
+                 batch_size=min(unl.get("batch_size", batch), n))
+    else:
+      unl.update(subset="rest", of="labelled", size=u or 0)
   configs.validate(sub)
   return sub
 
@@ -70,16 +81,19 @@ def sub_config(config, model: str, n: int, u: int,
 def plan(s) -> tuple[dict, dict]:
   """`{run key: (model, n, u, seed)}` of every sub-run, and the points of
   the two curves `{"labels"|"unlabelled": [(model, count, run key, seed)]}`
-  (counts as configured; 0 resolved later)."""
+  (label count 0 and unlabelled count None, all the rest, resolved later).
+  The unlabelled curve ends at all the rest: the labels curve's run at
+  `unlabelled_labels` labels. The labels-only models' points of the
+  unlabelled curve are that run too."""
   runs, points = {}, {"labels": [], "unlabelled": []}
   for seed in s.seeds:
     for model in s.models:
       for n in s.label_counts:
-        key = run_name(model, n, 0, seed)
-        runs[key] = (model, n, 0, seed)
+        key = run_name(model, n, None, seed)
+        runs[key] = (model, n, None, seed)
         points["labels"].append((model, n, key, seed))
-      for u in s.unlabelled_counts:
-        uu = 0 if model == "supervised" else u
+      for u in tuple(s.unlabelled_counts) + (None,):
+        uu = None if model in LABELS_ONLY else u
         key = run_name(model, s.unlabelled_labels, uu, seed)
         runs[key] = (model, s.unlabelled_labels, uu, seed)
         points["unlabelled"].append((model, u, key, seed))
@@ -88,14 +102,16 @@ def plan(s) -> tuple[dict, dict]:
 
 def curves_of(s, points: dict, accuracy: dict, num_train: int) -> dict:
   """`{"labels"|"unlabelled": {model: {count: [accuracy of each seed]}}}`
-  (count 0 resolved: every label, or all the rest unlabelled)."""
+  (label count 0 resolved: every label; unlabelled counts capped at the
+  rest of the training split)."""
   curves = {"labels": {}, "unlabelled": {}}
   for curve, rows in points.items():
     for model, count, name, _ in rows:
+      rest = num_train - s.unlabelled_labels
       if curve == "labels":
         shown = count or num_train
       else:
-        shown = count or num_train - s.unlabelled_labels
+        shown = rest if count is None else min(count, rest)
       curves[curve].setdefault(model, {}).setdefault(shown, []).append(
           accuracy[name])
   return curves
@@ -138,7 +154,7 @@ def figures(outputs, outdir, *, unlabelled_labels: int):
   if c["unlabelled"]:
     figs["accuracy_vs_unlabelled"] = viz_ssl.budget_curves(
         c["unlabelled"], path("accuracy_vs_unlabelled"),
-        xlabel="unlabelled examples",
+        xlabel="unlabelled examples", log_x=False,
         title=f"Test accuracy at {unlabelled_labels} labels against "
         "unlabelled data")
   for tag in ("best", "best_generative"):
@@ -176,8 +192,8 @@ def best_outputs(s, runs, states, key, accuracy) -> dict:
   n = s.unlabelled_labels
   means = {}
   for model in s.models:
-    got = [accuracy[run_name(model, n, 0, seed)] for seed in s.seeds
-           if run_name(model, n, 0, seed) in accuracy]
+    got = [accuracy[run_name(model, n, None, seed)] for seed in s.seeds
+           if run_name(model, n, None, seed) in accuracy]
     if got:
       means[model] = float(np.mean(got))
   out = {}
@@ -187,7 +203,7 @@ def best_outputs(s, runs, states, key, accuracy) -> dict:
     if not shown:
       continue
     model = max(shown, key=shown.get)
-    name = run_name(model, n, 0, s.seeds[0])
+    name = run_name(model, n, None, s.seeds[0])
     sub = runs[name]
     _, outputs = sub.method.evaluate(states[name], sub.data.view, key,
                                      full=True)
@@ -213,7 +229,8 @@ def report_notes(results: dict, outputs: dict, *, s) -> list:
       continue
     lines = [f"### Test accuracy against {what}", "",
              f"Mean ± std over seeds {seeds}"
-             + ("; supervised sees no unlabelled data (the same runs at "
+             + ("; the labels-only baselines see no unlabelled data (the "
+                "same runs at "
                 "every count)." if tag == "u" else "."), "",
              "| " + what.split(" at")[0] + " | " + " | ".join(s.models)
              + " |", "| ---: |" + " ---: |" * len(s.models)]

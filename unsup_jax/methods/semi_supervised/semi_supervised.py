@@ -1,15 +1,18 @@
-"""Semi-supervised learning with deep generative models: M1, M2 and M1+M2
-(Kingma, Rezende, Mohamed & Welling 2014, arXiv:1406.5298), and the
-supervised-only baseline they are measured against.
+"""Semi-supervised learning: the deep generative models M1, M2 and M1+M2
+(Kingma, Rezende, Mohamed & Welling 2014, arXiv:1406.5298), the
+consistency methods VAT and FixMatch, and the supervised-only baseline
+they are measured against.
 
 Each step draws two streams (`configs/semi_supervised.py`): "labelled", a
 class-balanced subset of the training split fixed by the run's seed, and
 "unlabelled", the rest of it (or part of the rest).
 
 * `supervised`: q(y | x) (`models/semi_supervised.Classifier`) trained by
-  cross-entropy on the labelled stream alone, for `train.num_steps` steps
-  (M2's budget); the final parameters are scored, nothing is selected on
-  held-out data.
+  cross-entropy on the labelled stream alone (through `semi.augment`, if
+  set), for `train.num_steps` steps; the final parameters are scored,
+  nothing is selected on held-out data.
+* `vat`, `fixmatch`: the same classifier, the same labelled loss, plus a
+  consistency loss on the unlabelled stream (`classifier_steps.py`).
 * `m1`: phase "m1" trains a VAE (`methods/vae/vae.py`'s networks and ELBO) on
   the images of both streams; hook "classifier" fits the linear probe of
   `eval/probes.py` (softmax regression, L2 chosen by cross-validation on
@@ -37,8 +40,9 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from unsup_jax.configs.semi_supervised import CLASSIFIER_MODELS
 from unsup_jax.eval import probes
-from unsup_jax.methods.semi_supervised import bounds
+from unsup_jax.methods.semi_supervised import bounds, classifier_steps
 from unsup_jax.methods.semi_supervised import semi_supervised_eval as ssl_eval
 from unsup_jax.methods.semi_supervised import semi_supervised_report as report
 from unsup_jax.methods.semi_supervised.bounds import Models
@@ -70,7 +74,7 @@ def init(key, batch, *, m: Models, tx):
   if m.kind in ("m1", "m1m2"):
     params["m1"] = m.m1.init(keys[0], jnp.zeros((1, *m.image_shape)))[
         "params"]
-  if m.kind == "supervised":
+  if m.kind in CLASSIFIER_MODELS:
     params["classifier"] = m.classifier.init(
         keys[1], jnp.zeros((1, m.m2.data_dim)))["params"]
   if m.kind in ("m2", "m1m2"):
@@ -106,27 +110,6 @@ def m1_step(state, batch, *, m: Models, tx, v, axis_name=None):
     return step_lib.apply_gradients(sub, grads, metrics, tx,
                                     axis_name=axis_name)
   return step_lib.on_part(state, "m1", step)
-
-
-def supervised_step(state, batch, *, m: Models, tx, axis_name=None):
-  """Cross-entropy of q(y | x) on the labelled batch."""
-  x = bounds.flat(batch["labelled"]["image"])
-  labels = batch["labelled"]["label"]
-
-  def loss_fn(params):
-    logits = m.classifier.apply({"params": params}, x)
-    loss = -jnp.mean(jnp.take_along_axis(
-        jax.nn.log_softmax(logits), labels[:, None], axis=-1))
-    accuracy = jnp.mean((jnp.argmax(logits, -1) == labels)
-                        .astype(jnp.float32))
-    return loss, {"loss": loss, "accuracy_labelled": accuracy}
-
-  def step(sub):
-    (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        sub.params)
-    return step_lib.apply_gradients(sub, grads, metrics, tx,
-                                    axis_name=axis_name)
-  return step_lib.on_part(state, "classifier", step)
 
 
 def m2_inputs(state, batch, axis_name, *, m: Models) -> list:
@@ -201,7 +184,13 @@ def phases(config, m: Models, tx, alpha: float) -> tuple:
                                                     config=config)))
   elif m.kind == "supervised":
     out.append(Phase("train", config.train.num_steps, functools.partial(
-        supervised_step, m=m, tx=tx), streams=("labelled",)))
+        classifier_steps.supervised_step, m=m, tx=tx, s=config.semi),
+                     streams=("labelled",)))
+  elif m.kind in CLASSIFIER_MODELS:
+    step = {"vat": classifier_steps.vat_step,
+            "fixmatch": classifier_steps.fixmatch_step}[m.kind]
+    out.append(Phase("train", config.train.num_steps, functools.partial(
+        step, m=m, tx=tx, s=config.semi), streams=STREAMS))
   else:
     out.append(Phase("train", config.train.num_steps, functools.partial(
         m2_step, m=m, tx=tx, alpha=alpha), streams=STREAMS))
@@ -220,6 +209,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
       report_notes=functools.partial(report.report_notes, config=config),
       fingerprint={"method": "semi_supervised", "model": m.kind,
                    "hidden": list(s.hidden), "latent_dim": s.latent_dim,
+                   "activation": s.activation,
                    "m1": {f: config.m1[f]
                           for f in vae_method.FINGERPRINT_FIELDS},
                    "image_shape": list(m.image_shape)})

@@ -75,20 +75,22 @@ def analogies(m: Models, state, images):
   return np.asarray(out), np.asarray(predicted)
 
 
-def labelled_outputs(m: Models, state, data, config, predicted, labels):
+def labelled_outputs(predict_fn, data, config, predicted, labels, *,
+                     num_classes: int, kind: str):
   """The labelled examples' accuracy and counts, the confusion matrix and
-  the exports (every test prediction, the labelled subset)."""
+  the exports (every test prediction, the labelled subset);
+  `predict_fn(images) -> [N]` classes."""
   train = data.split("train")
   rows_of = report.stream_rows(data, config)
   rows = rows_of["labelled"]
-  seen = predict(m, state, train["image"][rows], config.eval.batch_size)
+  seen = predict_fn(train["image"][rows])
   row_labels = np.asarray(train["label"])[rows]
   metrics = {"labelled_accuracy": float(np.mean(seen == row_labels)),
              "num_labelled": len(rows),
              "num_unlabelled": len(rows_of["unlabelled"])}
-  confusion = np.zeros((m.num_classes, m.num_classes), np.int64)
+  confusion = np.zeros((num_classes, num_classes), np.int64)
   np.add.at(confusion, (predicted, labels), 1)
-  outputs = {"confusion": confusion, "model": m.kind,
+  outputs = {"confusion": confusion, "model": kind,
              "labelled_rows": rows, "labelled_labels": row_labels,
              "exports": {
                  "predictions.npz": {"index": np.arange(len(labels)),
@@ -97,18 +99,34 @@ def labelled_outputs(m: Models, state, data, config, predicted, labels):
   return metrics, outputs
 
 
-def evaluate(state, data, key, *, full: bool, m: Models, config):
-  """Test accuracy and error; with `full` the labelled examples' accuracy,
-  M1's L2 strength, M2's test bound and the figures' arrays."""
+def evaluate_predictions(predict_fn, data, config, *, num_classes: int,
+                         kind: str, full: bool):
+  """Test accuracy and error of `predict_fn(images) -> [N]` classes; with
+  `full` also `labelled_outputs`."""
   test = data.split("test")
   labels = np.asarray(test["label"])
-  predicted = predict(m, state, test["image"], config.eval.batch_size)
+  predicted = predict_fn(test["image"])
   accuracy = float(np.mean(predicted == labels))
   metrics = {"accuracy": accuracy, "error": 100.0 * (1.0 - accuracy)}
   if not full:
     return metrics, {}
-  more, outputs = labelled_outputs(m, state, data, config, predicted, labels)
+  more, outputs = labelled_outputs(predict_fn, data, config, predicted,
+                                   labels, num_classes=num_classes,
+                                   kind=kind)
   metrics.update(more)
+  return metrics, outputs
+
+
+def evaluate(state, data, key, *, full: bool, m: Models, config):
+  """Test accuracy and error; with `full` the labelled examples' accuracy,
+  M1's L2 strength, M2's test bound and the figures' arrays."""
+  metrics, outputs = evaluate_predictions(
+      functools.partial(predict, m, state,
+                        batch_size=config.eval.batch_size),
+      data, config, num_classes=m.num_classes, kind=m.kind, full=full)
+  if not full:
+    return metrics, outputs
+  test = data.split("test")
   if m.kind == "m1":
     metrics["probe_l2"] = float(state.extra["probe_l2"])
   if m.kind in ("m2", "m1m2"):
