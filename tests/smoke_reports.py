@@ -108,7 +108,7 @@ EXTRAS = {
         "accuracy", "error", "labelled_accuracy", "num_labelled",
         "num_unlabelled", "bound_unlabelled"})
        for name in ("m2_mnist", "m1m2_mnist")},
-    "m1_mnist": (set(), {"accuracy", "labelled_accuracy", "probe_l2"}),
+    "m1_mnist": (set(), {"accuracy", "labelled_accuracy"}),
     "supervised_mnist": (set(), {"accuracy", "error", "labelled_accuracy"}),
     "label_budget_study": (set(), {
         "acc_supervised_n20_mean", "acc_fixmatch_n20_std", "acc_m2_u50_mean",

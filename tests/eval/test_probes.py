@@ -82,6 +82,22 @@ def test_gradient_vanishes_at_the_fit_and_matches_sklearn():
   np.testing.assert_allclose(np.asarray(params["w"]), ref.coef_.T, atol=2e-3)
 
 
+def test_unstandardised_fit_is_sklearns_on_the_raw_features():
+  x, y = _separable(5)
+  x = x * np.linspace(0.1, 3.0, _D, dtype=np.float32) + 1.0
+  l2 = 0.05
+  params = probes.fit_logistic_regression(x, y, num_classes=_C, l2=l2,
+                                          standardise=False)
+  np.testing.assert_array_equal(params["mean"], 0.0)
+  np.testing.assert_array_equal(params["scale"], 1.0)
+  ref = LogisticRegression(C=1.0 / (l2 * _N), tol=1e-10, max_iter=10_000)
+  ref.fit(x, y)
+  np.testing.assert_allclose(np.asarray(params["w"]), ref.coef_.T, atol=2e-3)
+  # Standardising changes the penalty's geometry, hence the fit.
+  other = probes.fit_logistic_regression(x, y, num_classes=_C, l2=l2)
+  assert np.abs(np.asarray(other["w"]) - ref.coef_.T).max() > 0.05
+
+
 def test_weights_leave_examples_out():
   x, y = _separable(3)
   weights = np.zeros(_N, np.float32)

@@ -26,7 +26,7 @@ CLASSIFIER_MODELS = ("supervised", "vat", "fixmatch")
 
 SEMI = dict(
     model=Choice("m2", MODELS, doc="supervised: q(y|x) on the labels alone; "
-                 "m1: a linear classifier on the VAE's codes; m2: the "
+                 "m1: a classifier on the VAE's codes; m2: the "
                  "generative model on pixels; m1m2: M2 on M1's codes; vat: "
                  "q(y|x) with virtual adversarial training; fixmatch: q(y|x) "
                  "with FixMatch's confident pseudo-labels"),
@@ -50,6 +50,15 @@ SEMI = dict(
     vat_iterations=Int(1, min=1, doc="vat: power iterations"),
     entmin_weight=Float(0.0, min=0.0, doc="vat: weight of the entropy of "
                         "the unlabelled predictions (VAT+EntMin)"),
+    m1_classifier=Choice("spreading", ("spreading", "linear"), doc="m1: "
+                         "on the VAE's posterior means, label spreading "
+                         "over the codes of both streams (transductive, as "
+                         "the paper's TSVM), or softmax regression on the "
+                         "labelled codes alone"),
+    neighbours=Int(10, min=1, doc="m1 spreading: k of the k-nearest-"
+                   "neighbour graph and of the test vote"),
+    spread_alpha=Float(0.2, above=0.0, below=1.0, doc="m1 spreading: share "
+                       "of a node's label taken from its neighbours"),
     latent_dim=Int(50, min=1, doc="z of M2"),
     alpha_scale=Float(0.1, min=0.0, doc="alpha = alpha_scale x N (N: the "
                       "labelled and unlabelled examples) weighs the mean "

@@ -82,11 +82,15 @@ def regularised_loss(params: dict, x: jax.Array, y: jax.Array, *, l2,
           + 0.5 * l2 * jnp.sum(jnp.square(params["w"])))
 
 
-@functools.partial(jax.jit, static_argnames=("num_classes", "steps"))
-def _fit(x, y, weights, l2, *, num_classes, steps):
+@functools.partial(jax.jit,
+                   static_argnames=("num_classes", "steps", "standardise"))
+def _fit(x, y, weights, l2, *, num_classes, steps, standardise):
   """One probe (standardise, then L-BFGS to convergence or `steps`)."""
   x = x.astype(jnp.float32)
-  mean, scale = _standardiser(x, weights)
+  if standardise:
+    mean, scale = _standardiser(x, weights)
+  else:
+    mean, scale = jnp.zeros(x.shape[1]), jnp.ones(x.shape[1])
   frozen = {"mean": mean, "scale": scale}
   loss = lambda p: regularised_loss(dict(p, **frozen), x, y, l2=l2,
                                     weights=weights)
@@ -113,11 +117,13 @@ def _fit(x, y, weights, l2, *, num_classes, steps):
 
 
 def fit_logistic_regression(x, y, *, num_classes: int, l2: float,
-                            steps: int = MAX_STEPS, weights=None) -> dict:
+                            steps: int = MAX_STEPS, weights=None,
+                            standardise: bool = True) -> dict:
   """Fits the L2-regularised softmax regression J above.
 
   Args:
-    x: `[N, D]` features (standardised here with their own statistics).
+    x: `[N, D]` features (standardised here with their own statistics,
+      unless `standardise` is false: then s(x) = x, mean 0 and scale 1).
     y: `[N]` int labels in [0, num_classes).
     num_classes: C.
     l2: L2 strength on the weights (not the bias); must be > 0.
@@ -134,7 +140,8 @@ def fit_logistic_regression(x, y, *, num_classes: int, l2: float,
   weights = (jnp.ones(x.shape[0], jnp.float32) if weights is None
              else jnp.asarray(weights, jnp.float32))
   return _fit(x, jnp.asarray(y, jnp.int32), weights,
-              jnp.float32(l2), num_classes=num_classes, steps=steps)
+              jnp.float32(l2), num_classes=num_classes, steps=steps,
+              standardise=standardise)
 
 
 @jax.jit
@@ -155,7 +162,8 @@ def _fold_ids(labels: np.ndarray, num_folds: int, seed: int) -> np.ndarray:
 
 def select_l2(x, y, *, num_classes: int, seed: int = 0,
               grid=L2_GRID, num_folds: int = NUM_FOLDS,
-              steps: int = MAX_STEPS) -> tuple[float, np.ndarray]:
+              steps: int = MAX_STEPS,
+              standardise: bool = True) -> tuple[float, np.ndarray]:
   """The l2 in `grid` of best stratified K-fold CV accuracy on (x, y).
 
   Args:
@@ -166,6 +174,7 @@ def select_l2(x, y, *, num_classes: int, seed: int = 0,
     grid: candidate l2 values; ties go to the first (list strongest first).
     num_folds: K; every class needs at least K examples.
     steps: most L-BFGS iterations per fit.
+    standardise: as in `fit_logistic_regression`.
 
   Returns:
     (chosen l2, `[G]` mean held-out accuracy per grid value).
@@ -181,7 +190,8 @@ def select_l2(x, y, *, num_classes: int, seed: int = 0,
     held = folds == k
     for g, l2 in enumerate(grid):
       params = fit_logistic_regression(x, y, num_classes=num_classes, l2=l2,
-                                       steps=steps, weights=~held)
+                                       steps=steps, weights=~held,
+                                       standardise=standardise)
       acc[k, g] = np.mean(np.asarray(predict(params, x[held])) == y[held])
   mean_acc = acc.mean(axis=0)
   return float(grid[int(np.argmax(mean_acc))]), mean_acc

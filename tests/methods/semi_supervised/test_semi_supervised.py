@@ -10,12 +10,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from sklearn.semi_supervised import LabelSpreading
 
 from tests.helpers import assert_resumes_exactly, build, first_batches, \
     load_config, pmap_and_jit_states, run
 from unsup_jax import configs
 from unsup_jax.data import streams
 from unsup_jax.errors import UserError
+from unsup_jax.eval import probes
 from unsup_jax.losses import semi_supervised as ssl
 from unsup_jax.methods.semi_supervised import bounds
 from unsup_jax.methods.semi_supervised import semi_supervised as method_lib
@@ -135,23 +137,57 @@ def test_m2_resumes_exactly_and_exports_what_it_scores(tmp_path):
   assert results["test_num_unlabelled"] == 100
 
 
-def test_m1_fits_its_classifier_on_the_labelled_codes_only():
+def _m1_fitted(classifier):
   config = _tiny("m1")
+  config.semi.m1_classifier = classifier
   method, data = build(config)
   batch = _batches(config, 1)[0]
   state = jax.device_get(method.init(jax.random.key(0), batch))
   hook = method.phases[1]
   assert isinstance(hook, Hook) and hook.name == "classifier"
   fitted = jax.device_get(hook.fn(state, data.view, None))
-  probe = fitted.extra["probe"]
-  assert np.any(np.asarray(probe["w"]) != 0)
-  # Standardised with the labelled examples' statistics: theirs, not all.
-  rows = data.streams["labelled"].rows
   codes = bounds.m1_codes(bounds.models(config, data.spec()), fitted.params,
                           data.view.split("train")["image"], 64)
-  np.testing.assert_allclose(probe["mean"], codes[rows].mean(0), rtol=1e-4,
-                             atol=1e-5)
-  assert not np.allclose(probe["mean"], codes.mean(0), atol=1e-5)
+  return config, method, data, fitted, codes
+
+
+def test_m1_linear_classifier_is_the_raw_probe_on_the_labelled_codes():
+  config, _, data, fitted, codes = _m1_fitted("linear")
+  rows = data.streams["labelled"].rows
+  labels = data.view.split("train")["label"][rows]
+  want = probes.fit_logistic_regression(
+      codes[rows], labels, num_classes=10, l2=float(fitted.extra["probe_l2"]),
+      standardise=False)
+  for k in ("w", "b", "mean", "scale"):
+    np.testing.assert_allclose(fitted.extra["probe"][k], want[k], atol=1e-6)
+  assert np.any(np.asarray(want["w"]) != 0)
+  np.testing.assert_array_equal(want["scale"], 1.0)
+
+
+def test_m1_spreading_is_label_spreading_over_both_streams_codes():
+  config, method, data, fitted, codes = _m1_fitted("spreading")
+  lab, unl = data.streams["labelled"].rows, data.streams["unlabelled"].rows
+  used = np.union1d(lab, unl)
+  np.testing.assert_array_equal(np.flatnonzero(fitted.extra["used"]), used)
+  np.testing.assert_allclose(fitted.extra["codes"][used], codes[used],
+                             atol=1e-6)
+  train = data.view.split("train")
+  targets = np.full(len(codes), -1)
+  targets[lab] = train["label"][lab]
+  s = config.semi
+  ref = LabelSpreading(kernel="knn", n_neighbors=s.neighbours,
+                       alpha=s.spread_alpha, max_iter=100).fit(
+                           codes[used], targets[used])
+  np.testing.assert_allclose(
+      fitted.extra["distributions"][used][:, ref.classes_],
+      ref.label_distributions_, rtol=1e-4, atol=1e-6)
+  test = data.view.split("test")
+  test_codes = bounds.m1_codes(bounds.models(config, data.spec()),
+                               fitted.params, test["image"], 64)
+  metrics, _ = method.evaluate(fitted, data.view, jax.random.key(1),
+                               full=False)
+  want = np.mean(ref.predict(test_codes) == test["label"])
+  assert metrics["accuracy"] == pytest.approx(want, abs=1e-9)
 
 
 @pytest.mark.parametrize("change,message", [

@@ -1,15 +1,12 @@
 """Label spreading over a k-nearest-neighbour graph of the training images:
 the shallow semi-supervised method a user tries first.
 
-Zhou, Bousquet, Lal, Weston & Schölkopf (2004), "Learning with Local and
-Global Consistency", NIPS 16, as scikit-learn's `LabelSpreading` (knn
-kernel): the labelled and unlabelled rows of the two streams
+The labelled and unlabelled rows of the two streams
 (`configs/label_propagation.py`) are mapped to their first
 `propagation.pca_components` principal components (fitted on those rows),
-and labels spread over the graph linking each row to its `neighbours`
-nearest, each row keeping `1 - alpha` of its own label. A test image is
-then given the class with the largest summed label distribution among its
-`neighbours` nearest training rows (`LabelSpreading.predict`'s rule).
+and labels spread over their k-nearest-neighbour graph (`spreading.py`:
+Zhou et al. 2004, scikit-learn's `LabelSpreading`); a test image takes the
+class its `neighbours` nearest training rows carry most.
 
 The fit is the method's one phase, a whole-data hook, so a second run on
 the workdir reuses it; the state keeps the PCA, every used row's code and
@@ -25,6 +22,7 @@ import numpy as np
 
 from unsup_jax.methods.semi_supervised import semi_supervised_eval as ssl_eval
 from unsup_jax.methods.semi_supervised import semi_supervised_report as report
+from unsup_jax.methods.semi_supervised import spreading
 from unsup_jax.ops import pca
 from unsup_jax.training.contract import Hook, Method
 from unsup_jax.training.state import TrainState
@@ -50,7 +48,6 @@ def _flat(images) -> np.ndarray:
 
 def spread_hook(state, data, key, *, config, num_classes: int):
   """PCA of the streams' rows, then label spreading over their graph."""
-  from sklearn.semi_supervised import LabelSpreading  # pylint: disable=g-import-not-at-top
   del key  # Deterministic.
   p = config.propagation
   rows = report.stream_rows(data, config)
@@ -59,13 +56,9 @@ def spread_hook(state, data, key, *, config, num_classes: int):
   x = _flat(train["image"])
   fitted = pca.fit(x[used], p.pca_components)
   codes = np.asarray(pca.transform(fitted, x), np.float32)
-  targets = np.full(len(x), -1)
-  targets[rows["labelled"]] = np.asarray(train["label"])[rows["labelled"]]
-  model = LabelSpreading(kernel="knn", n_neighbors=p.neighbours,
-                         alpha=p.alpha, max_iter=p.max_iter)
-  model.fit(codes[used], targets[used])
-  distributions = np.zeros((len(x), num_classes), np.float32)
-  distributions[np.ix_(used, model.classes_)] = model.label_distributions_
+  distributions = spreading.spread(
+      codes, train["label"], rows["labelled"], used, num_classes=num_classes,
+      neighbours=p.neighbours, alpha=p.alpha, max_iter=p.max_iter)
   mask = np.zeros(len(x), bool)
   mask[used] = True
   return state.replace(extra={
@@ -75,23 +68,12 @@ def spread_hook(state, data, key, *, config, num_classes: int):
 
 
 def predict(state, images, *, neighbours: int) -> np.ndarray:
-  """`[N]` classes: the largest summed label distribution among each
-  image's `neighbours` nearest used training rows (squared Euclidean
-  distance of the PCA codes; ties to the lower row)."""
+  """`[N]` classes of `images` by `spreading.vote` on their PCA codes."""
   e = state.extra
-  used = np.flatnonzero(np.asarray(e["used"]))
-  train = np.asarray(e["codes"], np.float64)[used]
-  dist = np.asarray(e["distributions"])[used]
   codes = (_flat(images) - np.asarray(e["mean"])) @ np.asarray(
       e["components"]).T
-  out = []
-  for start in range(0, len(codes), 500):
-    c = codes[start:start + 500].astype(np.float64)
-    d2 = (np.sum(c * c, 1)[:, None] - 2 * c @ train.T +
-          np.sum(train * train, 1)[None])
-    nearest = np.argsort(d2, axis=1, kind="stable")[:, :neighbours]
-    out.append(np.argmax(dist[nearest].sum(1), axis=1))
-  return np.concatenate(out)
+  return spreading.vote(e["codes"], e["distributions"], e["used"], codes,
+                        neighbours=neighbours)
 
 
 def evaluate(state, data, key, *, full: bool, config, num_classes: int):

@@ -14,9 +14,11 @@ class-balanced subset of the training split fixed by the run's seed, and
 * `vat`, `fixmatch`: the same classifier, the same labelled loss, plus a
   consistency loss on the unlabelled stream (`classifier_steps.py`).
 * `m1`: phase "m1" trains a VAE (`methods/vae/vae.py`'s networks and ELBO) on
-  the images of both streams; hook "classifier" fits the linear probe of
-  `eval/probes.py` (softmax regression, L2 chosen by cross-validation on
-  the labelled examples alone) on the labelled examples' posterior means.
+  the images of both streams; hook "classifier" classifies from the
+  posterior means (`semi.m1_classifier`): label spreading over the codes
+  of both streams (`spreading.py`; transductive, as the paper's TSVM), or
+  the linear probe of `eval/probes.py` (softmax regression on the raw
+  codes, L2 chosen by cross-validation on the labelled examples alone).
 * `m2`: q(y | x), q(z | x, y), p(x | y, z) on the pixels; each step
   minimises `losses/semi_supervised.m2_loss`: the labelled bound, the
   unlabelled bound with y summed out over all K classes at once (the
@@ -45,6 +47,7 @@ from unsup_jax.eval import probes
 from unsup_jax.methods.semi_supervised import bounds, classifier_steps
 from unsup_jax.methods.semi_supervised import semi_supervised_eval as ssl_eval
 from unsup_jax.methods.semi_supervised import semi_supervised_report as report
+from unsup_jax.methods.semi_supervised import spreading
 from unsup_jax.methods.semi_supervised.bounds import Models
 from unsup_jax.methods.vae import vae as vae_method
 from unsup_jax.models.vae import VAE
@@ -65,9 +68,11 @@ def stream_keys(state, x: jax.Array, which: int, axis_name) -> jax.Array:
       step_lib.example_offset(x.shape[0], axis_name))
 
 
-def init(key, batch, *, m: Models, tx):
+def init(key, batch, *, m: Models, tx, m1_classifier: str = "linear",
+         num_train: int = 0):
   """The parameters of the networks `m.kind` trains, an optimiser state
-  each, and for M1 its (empty) linear classifier."""
+  each, and for M1 its (empty) classifier: the linear probe, or the
+  spreading's codes `[num_train, d]`, label distributions and used rows."""
   del batch  # Shapes come from the spec.
   keys = jax.random.split(key, 4)
   params = {}
@@ -81,11 +86,15 @@ def init(key, batch, *, m: Models, tx):
     params["m2"] = m.m2.init(keys[2], jnp.zeros((1, m.m2.data_dim)))[
         "params"]
   extra = {}
-  if m.kind == "m1":
-    d, k = m.m1.latent_dim, m.num_classes
+  d, k = m.m1.latent_dim, m.num_classes
+  if m.kind == "m1" and m1_classifier == "linear":
     extra = {"probe": {"w": jnp.zeros((d, k)), "b": jnp.zeros((k,)),
                        "mean": jnp.zeros((d,)), "scale": jnp.zeros((d,))},
              "probe_l2": jnp.zeros(())}
+  elif m.kind == "m1":
+    extra = {"codes": jnp.zeros((num_train, d)),
+             "distributions": jnp.zeros((num_train, k)),
+             "used": jnp.zeros((num_train,), bool)}
   return state_lib.TrainState(step=jnp.zeros((), jnp.int32), params=params,
                               opt_state={k: tx.init(p)
                                          for k, p in params.items()},
@@ -147,21 +156,38 @@ def m2_step(state, batch, *, m: Models, tx, alpha: float, axis_name=None):
 
 
 def classifier_hook(state, data, key, *, m: Models, config):
-  """M1's linear classifier on the labelled examples' codes."""
+  """M1's classifier on the posterior means: label spreading over the
+  codes of both streams, or the linear probe on the labelled codes (not
+  standardised: the codes share the prior's unit scale, and scaling up the
+  nearly inactive units to it would weigh their noise like signal)."""
   del key  # Deterministic.
-  rows = report.stream_rows(data, config)["labelled"]
+  s = config.semi
+  rows = report.stream_rows(data, config)
   train = data.split("train")
-  x = bounds.m1_codes(m, state.params, train["image"][rows],
+  labels = np.asarray(train["label"])
+  if s.m1_classifier == "spreading":
+    used = np.union1d(rows["labelled"], rows["unlabelled"])
+    codes = np.zeros((len(labels), m.m1.latent_dim), np.float32)
+    codes[used] = bounds.m1_codes(m, state.params, train["image"][used],
+                                  config.eval.batch_size)
+    mask = np.zeros(len(labels), bool)
+    mask[used] = True
+    return state.replace(extra={
+        "codes": codes, "used": mask, "distributions": spreading.spread(
+            codes, labels, rows["labelled"], used, num_classes=m.num_classes,
+            neighbours=s.neighbours, alpha=s.spread_alpha, max_iter=100)})
+  x = bounds.m1_codes(m, state.params, train["image"][rows["labelled"]],
                       config.eval.batch_size)
-  y = np.asarray(train["label"])[rows]
+  y = labels[rows["labelled"]]
   folds = min(probes.NUM_FOLDS, int(np.bincount(y).min()))
   if folds >= 2:
     l2, _ = probes.select_l2(x, y, num_classes=m.num_classes,
-                             seed=config.seed, num_folds=folds)
+                             seed=config.seed, num_folds=folds,
+                             standardise=False)
   else:
     l2 = probes.L2_GRID[0]
   fit = probes.fit_logistic_regression(x, y, num_classes=m.num_classes,
-                                       l2=l2)
+                                       l2=l2, standardise=False)
   return state.replace(extra={"probe": fit, "probe_l2": np.float32(l2)})
 
 
@@ -202,7 +228,9 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
   s, m = config.semi, bounds.models(config, spec)
   tx = optim.build(config)
   return Method(
-      init=step_lib.jit_once(functools.partial(init, m=m, tx=tx)),
+      init=step_lib.jit_once(functools.partial(
+          init, m=m, tx=tx, m1_classifier=s.m1_classifier,
+          num_train=int(spec.meta.get("num_train_examples", 0)))),
       phases=phases(config, m, tx, s.alpha_scale * num_examples(config, spec)),
       evaluate=functools.partial(ssl_eval.evaluate, m=m, config=config),
       figures=ssl_eval.figures,
@@ -212,4 +240,7 @@ def build(config: ml_collections.ConfigDict, spec) -> Method:
                    "activation": s.activation,
                    "m1": {f: config.m1[f]
                           for f in vae_method.FINGERPRINT_FIELDS},
-                   "image_shape": list(m.image_shape)})
+                   "image_shape": list(m.image_shape),
+                   **({"m1_classifier": {f: s[f] for f in (
+                       "m1_classifier", "neighbours", "spread_alpha")}}
+                      if m.kind == "m1" else {})})

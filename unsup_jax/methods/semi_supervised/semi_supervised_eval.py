@@ -1,7 +1,7 @@
 """Evaluation of the semi-supervised models (`semi_supervised.py`).
 
-Test accuracy and error of the trained model's class predictions (M1: the
-linear classifier on its posterior means; the others: q(y | x)), the
+Test accuracy and error of the trained model's class predictions (M1: its
+classifier on the posterior means; the others: q(y | x)), the
 accuracy on the labelled examples, the confusion matrix, and for M2 and
 M1+M2 the test bound on log p(x) (y summed out, one z) and the
 conditional generation: row r keeps the style z of test image r and
@@ -20,6 +20,7 @@ from unsup_jax.eval import probes
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.losses import semi_supervised as ssl
 from unsup_jax.methods.semi_supervised import semi_supervised_report as report
+from unsup_jax.methods.semi_supervised import spreading
 from unsup_jax.methods.semi_supervised.bounds import (Models, class_bounds,
                                                       inputs_of, logits_fn,
                                                       m1_codes)
@@ -28,11 +29,17 @@ from unsup_jax.models.semi_supervised import M2
 from unsup_jax.viz import semi_supervised as viz_ssl
 
 
-def predict(m: Models, state, images, batch_size: int) -> np.ndarray:
-  """`[N]` predicted classes of `images`."""
+def predict(m: Models, state, images, batch_size: int,
+            neighbours: int = 1) -> np.ndarray:
+  """`[N]` predicted classes of `images` (M1's spreading: its vote among
+  `neighbours` codes)."""
   if m.kind == "m1":
     codes = m1_codes(m, state.params, images, batch_size)
-    return np.asarray(probes.predict(state.extra["probe"], codes))
+    e = state.extra
+    if "probe" in e:
+      return np.asarray(probes.predict(e["probe"], codes))
+    return spreading.vote(e["codes"], e["distributions"], e["used"], codes,
+                          neighbours=neighbours)
   scores = map_batches(jax.jit(logits_fn(m, state.params)), images,
                        batch_size=batch_size)
   return np.argmax(scores, axis=-1)
@@ -122,12 +129,13 @@ def evaluate(state, data, key, *, full: bool, m: Models, config):
   M1's L2 strength, M2's test bound and the figures' arrays."""
   metrics, outputs = evaluate_predictions(
       functools.partial(predict, m, state,
-                        batch_size=config.eval.batch_size),
+                        batch_size=config.eval.batch_size,
+                        neighbours=config.semi.neighbours),
       data, config, num_classes=m.num_classes, kind=m.kind, full=full)
   if not full:
     return metrics, outputs
   test = data.split("test")
-  if m.kind == "m1":
+  if m.kind == "m1" and "probe" in state.extra:
     metrics["probe_l2"] = float(state.extra["probe_l2"])
   if m.kind in ("m2", "m1m2"):
     metrics["bound_unlabelled"] = test_bound(m, state, test["image"], key,
