@@ -18,7 +18,8 @@ from unsup_jax.methods.clustering import deep_clustering as deep
 from unsup_jax.methods.compression import inpainting, semantic_hashing
 from unsup_jax.methods.discrete import vqvae
 from unsup_jax.methods.disentanglement import factor_vae
-from unsup_jax.methods.semi_supervised import bounds, semi_supervised
+from unsup_jax.methods.semi_supervised import bounds, classifier_steps
+from unsup_jax.methods.semi_supervised import semi_supervised
 from unsup_jax.models import autoencoder as ae_models
 from unsup_jax.training import optim
 
@@ -138,7 +139,8 @@ def _semi(kind, step):
   batch = {"labelled": _batch(), "unlabelled": _batch()}
   state = semi_supervised.init(jax.random.key(0), batch, m=m, tx=tx)
   extra = ({"v": config.m1} if step is semi_supervised.m1_step else
-           {"alpha": 1.0} if step is semi_supervised.m2_step else {})
+           {"alpha": 1.0} if step is semi_supervised.m2_step else
+           {"s": config.semi})
   return state, functools.partial(step, m=m, tx=tx, **extra), batch
 
 
@@ -165,8 +167,13 @@ CASES = {
                           ["autoencoder", "prior"]),
     "semi_supervised.m1_step": (
         lambda: _semi("m1", semi_supervised.m1_step), ["m1"]),
-    "semi_supervised.supervised_step": (
-        lambda: _semi("supervised", semi_supervised.supervised_step),
+    "classifier_steps.supervised_step": (
+        lambda: _semi("supervised", classifier_steps.supervised_step),
+        ["classifier"]),
+    "classifier_steps.vat_step": (
+        lambda: _semi("vat", classifier_steps.vat_step), ["classifier"]),
+    "classifier_steps.fixmatch_step": (
+        lambda: _semi("fixmatch", classifier_steps.fixmatch_step),
         ["classifier"]),
     "semi_supervised.m2_step": (
         lambda: _semi("m2", semi_supervised.m2_step), ["m2"]),
