@@ -85,8 +85,10 @@ def check(c) -> None:
 
 
 def smoke(c) -> None:
-  c.vae.iwae_samples, c.vae.quick_iwae_samples, c.vae.iwae_chunk = 10, 4, 5
+  c.vae.iwae_samples, c.vae.quick_iwae_samples, c.vae.iwae_chunk = 4, 2, 2
   c.vae.disentangle_scale = min(c.vae.disentangle_scale, 0.01)
   c.vae.disentangle_dci_trees = min(c.vae.disentangle_dci_trees, 5)
-  c.vae.disentangle_batch = min(c.vae.disentangle_batch, 16)
+  c.vae.disentangle_batch = min(c.vae.disentangle_batch, 8)
   c.vae.disentangle_mi_points = min(c.vae.disentangle_mi_points, 256)
+  if c.data.name.startswith("dsprites"):  # 64x64 images through conv nets
+    c.data.batch_size, c.data.num_test = 8, 32
