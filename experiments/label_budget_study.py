@@ -13,7 +13,8 @@ at 100 labels and the conditional generation of the best generative one.
   python launch.py --config=experiments/label_budget_study.py \\
       --workdir=workdirs/label_budget_study
 
-`--config.label_budget_study.models=vat,supervised_aug` runs some models.
+`--config.label_budget_study.models="('vat','supervised_aug')"` runs some
+models, `--config.label_budget_study.label_counts=100,1000` some counts.
 """
 
 from unsup_jax import configs

@@ -80,6 +80,8 @@ def test_schema_checks_tuples_and_strings():
   schema.check_value("y", ("b", "a"), strs)
   with pytest.raises(UserError, match="unknown \\['c'\\]"):
     schema.check_value("y", ("c",), strs)
+  with pytest.raises(UserError, match=r"several: --config.y=\"\('a','b'\)"):
+    schema.check_value("y", ("a,b",), strs)   # a flag's `a,b`: one string
   with pytest.raises(UserError, match="choose one of"):
     schema.check_value("z", "q", schema.Choice("a", ("a", "b")))
   assert math.isfinite(schema.Float(1).default)

@@ -183,6 +183,8 @@ def check_value(path: str, value, f: Field) -> None:
       unknown = sorted(set(value) - set(f.choices))
       error = (f"config.{path}: unknown {unknown}; choose among "
                f"{', '.join(f.choices)}")
+      if any("," in v for v in unknown):   # `--config.x=a,b` is one string
+        error += f" (several: --config.{path}=\"('a','b')\")"
   if error:
     raise UserError(error)
 
