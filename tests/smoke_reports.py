@@ -106,7 +106,7 @@ EXTRAS = {
        for name in ("dec_mnist", "idec_mnist", "vade_mnist")},
     **{name: ({"conditional_generation"}, {
         "accuracy", "error", "labelled_accuracy", "num_labelled",
-        "num_unlabelled", "bound_unlabelled"})
+        "num_unlabelled", "bound_unlabelled", "generative_accuracy"})
        for name in ("m2_mnist", "m1m2_mnist")},
     "m1_mnist": (set(), {"accuracy", "labelled_accuracy"}),
     "supervised_mnist": (set(), {"accuracy", "error", "labelled_accuracy"}),

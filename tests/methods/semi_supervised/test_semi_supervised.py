@@ -4,6 +4,7 @@ resume exactly, pmap = jit, which parameters each phase moves, the exports
 and the labelled subset, config errors. Tiny networks on 8x8 digits."""
 
 import os
+import types
 
 import chex
 import jax
@@ -21,6 +22,7 @@ from unsup_jax.eval import probes
 from unsup_jax.losses import semi_supervised as ssl
 from unsup_jax.methods.semi_supervised import bounds
 from unsup_jax.methods.semi_supervised import semi_supervised as method_lib
+from unsup_jax.methods.semi_supervised import semi_supervised_eval as semi_eval
 from unsup_jax.models.semi_supervised import M2
 from unsup_jax.ops import distributions
 from unsup_jax.training.contract import Hook, step_phases
@@ -45,6 +47,25 @@ def _batches(config, n=3):
   return [{name: got[name][i] for name in got} for i in range(n)]
 
 
+def _one_class_bound(model, params, x, eps, c):
+  """`[B]` the bound on log p(x, y = c) with noise `eps` `[B, Dz]`, from
+  the networks' parts."""
+  k = model.num_classes
+  apply = lambda *a, **kw: model.apply({"params": params}, *a, **kw)
+  y = jax.nn.one_hot(jnp.full((x.shape[0],), c), k)
+  mean, logvar = apply(x, y, method=M2.encode)
+  z = mean + jnp.exp(0.5 * logvar) * eps
+  log_lik = apply(x, apply(z, y, method=M2.decode), method=M2.log_likelihood)
+  return ssl.labelled_bound(
+      log_lik, distributions.kl_standard_normal(mean, logvar), k)
+
+
+def _grid_noise(keys, model):
+  """The noise `class_bounds` draws: `[B, K, Dz]`, one key an example."""
+  return jax.vmap(lambda k: jax.random.normal(
+      k, (model.num_classes, model.latent_dim)))(keys)
+
+
 def test_the_class_grid_equals_each_class_with_the_same_noise():
   model = M2(hidden=(8, 6), latent_dim=3, num_classes=4, data_dim=5)
   x = jax.random.uniform(jax.random.key(0), (7, 5))
@@ -52,17 +73,39 @@ def test_the_class_grid_equals_each_class_with_the_same_noise():
   keys = jax.random.split(jax.random.key(2), 7)
   grid = bounds.class_bounds(model, params, x, keys)
   assert grid.shape == (7, 4)
-  eps = jax.vmap(lambda k: jax.random.normal(k, (4, 3)))(keys)
-  apply = lambda *a, **k: model.apply({"params": params}, *a, **k)
+  eps = _grid_noise(keys, model)
   for c in range(4):
-    y = jax.nn.one_hot(jnp.full((7,), c), 4)
-    mean, logvar = apply(x, y, method=M2.encode)
-    z = mean + jnp.exp(0.5 * logvar) * eps[:, c]
-    log_lik = apply(x, apply(z, y, method=M2.decode),
-                    method=M2.log_likelihood)
-    want = ssl.labelled_bound(
-        log_lik, distributions.kl_standard_normal(mean, logvar), 4)
-    np.testing.assert_allclose(grid[:, c], want, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        grid[:, c], _one_class_bound(model, params, x, eps[:, c], c),
+        rtol=1e-5, atol=1e-4)
+
+
+def test_the_generative_classifier_is_the_argmax_of_the_class_bounds():
+  """M2's generative accuracy: the test label is the class whose bound on
+  log p(x, y) is largest, each class's bound computed alone (with the
+  noise the evaluation draws); and the test bound is the unlabelled one."""
+  model = M2(hidden=(8,), latent_dim=3, num_classes=4, data_dim=6)
+  m = bounds.Models(kind="m2", m1=None, classifier=None, m2=model,
+                    image_shape=(2, 3, 1), num_classes=4)
+  images = jax.random.uniform(jax.random.key(0), (9, 2, 3, 1))
+  x = images.reshape(9, -1)
+  params = model.init(jax.random.key(1), x)["params"]
+  state = types.SimpleNamespace(params={"m2": params})
+  key = jax.random.key(5)
+  keys = jax.random.split(jax.random.fold_in(key, 0), 9)  # one batch
+  eps = _grid_noise(keys, model)
+  by_class = np.stack([_one_class_bound(model, params, x, eps[:, c], c)
+                       for c in range(4)], 1)
+  best = np.argmax(by_class, 1)
+  assert len(set(best.tolist())) > 1     # a test the labels can fail
+  for labels, want in ((best, 1.0), ((best + 1) % 4, 0.0),
+                       (np.where(np.arange(9) < 4, best, (best + 2) % 4),
+                        4 / 9)):
+    got = semi_eval.test_bounds(m, state, images, labels, key, batch_size=16)
+    assert got["generative_accuracy"] == pytest.approx(want)
+  logits = model.apply({"params": params}, x, method=M2.classify)
+  np.testing.assert_allclose(got["bound_unlabelled"], float(jnp.mean(
+      ssl.unlabelled_bound(jnp.asarray(by_class), logits))), rtol=1e-5)
 
 
 def test_the_streams_keep_their_sizes_and_rows():

@@ -29,8 +29,9 @@ class-balanced subset of the training split fixed by the run's seed, and
   images are classified from their posterior means.
 
 Evaluation: test accuracy and error, accuracy on the labelled examples,
-the confusion matrix, for M2 and M1+M2 the test unlabelled bound and the
-conditional generation figure (rows: the style z of a test image; columns:
+the confusion matrix, for M2 and M1+M2 the test unlabelled bound, the
+accuracy of the generative model as a classifier (argmax over y of the
+bound on log p(x, y)) and the conditional generation figure (rows: the style z of a test image; columns:
 the classes y), and exports of every test prediction (`predictions.npz`)
 and of the labelled subset (`labelled.npz`).
 """

@@ -3,8 +3,10 @@
 Test accuracy and error of the trained model's class predictions (M1: its
 classifier on the posterior means; the others: q(y | x)), the
 accuracy on the labelled examples, the confusion matrix, and for M2 and
-M1+M2 the test bound on log p(x) (y summed out, one z) and the
-conditional generation: row r keeps the style z of test image r and
+M1+M2 the test bound on log p(x) (y summed out, one z), the
+accuracy of the class-conditional generative model as a classifier
+(argmax over y of the bound on log p(x, y)) and the conditional
+generation: row r keeps the style z of test image r and
 decodes it with every class y (Kingma et al. 2014, Figure 1). Every test
 prediction is exported to `predictions.npz`, the labelled subset to
 `labelled.npz`.
@@ -45,18 +47,26 @@ def predict(m: Models, state, images, batch_size: int,
   return np.argmax(scores, axis=-1)
 
 
-def test_bound(m: Models, state, images, key, batch_size: int) -> float:
-  """Mean test bound on log p(x), y summed out (one z sample)."""
+def test_bounds(m: Models, state, images, labels, key,
+                batch_size: int) -> dict:
+  """The mean test bound on log p(x), y summed out (one z sample), and
+  the accuracy of the generative model as a classifier: argmax over y of
+  the bound on log p(x, y) (the same z noise; p(y) is uniform). It bounds
+  what the unlabelled term can teach q(y | x): where the class-conditional
+  model does not tell the digits apart, the bound has no reason to."""
   params = state.params
 
-  def bound(kk, x):
+  def terms(kk, x):
     x_in = inputs_of(m, params, x)
     keys = jax.random.split(kk, x.shape[0])
     logits = m.m2.apply({"params": params["m2"]}, x_in, method=M2.classify)
-    return ssl.unlabelled_bound(class_bounds(m.m2, params["m2"], x_in, keys),
-                                logits)
-  return float(np.mean(map_batches(jax.jit(bound), images,
-                                   batch_size=batch_size, key=key)))
+    by_class = class_bounds(m.m2, params["m2"], x_in, keys)
+    return {"bound": ssl.unlabelled_bound(by_class, logits),
+            "generative": jnp.argmax(by_class, axis=-1)}
+  out = map_batches(jax.jit(terms), images, batch_size=batch_size, key=key)
+  return {"bound_unlabelled": float(np.mean(out["bound"])),
+          "generative_accuracy": float(np.mean(
+              np.asarray(out["generative"]) == np.asarray(labels)))}
 
 
 def analogies(m: Models, state, images):
@@ -126,7 +136,8 @@ def evaluate_predictions(predict_fn, data, config, *, num_classes: int,
 
 def evaluate(state, data, key, *, full: bool, m: Models, config):
   """Test accuracy and error; with `full` the labelled examples' accuracy,
-  M1's L2 strength, M2's test bound and the figures' arrays."""
+  M1's L2 strength, M2's test bound and generative accuracy, and the
+  figures' arrays."""
   metrics, outputs = evaluate_predictions(
       functools.partial(predict, m, state,
                         batch_size=config.eval.batch_size,
@@ -138,8 +149,8 @@ def evaluate(state, data, key, *, full: bool, m: Models, config):
   if m.kind == "m1" and "probe" in state.extra:
     metrics["probe_l2"] = float(state.extra["probe_l2"])
   if m.kind in ("m2", "m1m2"):
-    metrics["bound_unlabelled"] = test_bound(m, state, test["image"], key,
-                                             config.eval.batch_size)
+    metrics.update(test_bounds(m, state, test["image"], test["label"], key,
+                               config.eval.batch_size))
     outputs["analogies"], outputs["analogy_classes"] = analogies(
         m, state, test["image"][:config.semi.analogies])
   return metrics, outputs

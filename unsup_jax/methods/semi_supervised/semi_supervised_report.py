@@ -20,8 +20,8 @@ def stream_rows(data, config) -> dict:
 
 def report_notes(results: dict, outputs: dict, *, config) -> list:
   """What the labelled subset is, so that a reader can rebuild it (its
-  rows and labels from the final evaluation's `outputs`)."""
-  del results
+  rows and labels from the final evaluation's `outputs`); for M2 and
+  M1+M2, its generative model's accuracy beside q(y | x)'s."""
   s = config.data.streams.labelled
   how = ("every training example" if s.get("subset") == "all" else
          f"{s.get('size')} class-balanced training examples drawn by "
@@ -37,7 +37,17 @@ def report_notes(results: dict, outputs: dict, *, config) -> list:
     more = (f" ... ({len(rows)} rows, sha1 of their int64 bytes "
             f"{rows_digest(rows)})" if len(rows) > SHOWN_ROWS else "")
     text += (f"\n\nExamples per class: {counts}.\n\nRows: {shown}{more}")
-  return [text]
+  notes = [text]
+  if "test_generative_accuracy" in results:
+    notes.append(
+        "### The generative model as a classifier\n\n"
+        f"q(y | x): {results['test_accuracy']:.3f} test accuracy; argmax "
+        "over y of the bound on log p(x, y) (the class-conditional model "
+        f"alone): {results['test_generative_accuracy']:.3f}. The unlabelled "
+        "bound can teach q(y | x) only what the generative model tells "
+        "apart: a generative accuracy near q(y | x)'s says it has little "
+        "left to teach.")
+  return notes
 
 
 def _unlabelled_text(config) -> str:
