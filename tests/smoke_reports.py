@@ -8,6 +8,7 @@ import re
 
 import ml_collections
 import numpy as np
+import pytest
 
 from tests.helpers import ROOT, load_config
 
@@ -147,6 +148,25 @@ def total_steps(config):
              if isinstance(s, ml_collections.ConfigDict) and "num_steps" in s)
 
 
+def _check_accuracy_by_run(path: str, written: dict) -> None:
+  """The study's table of runs holds each seed's accuracy: the mean over
+  the seeds of every label count is the results' (unlabelled curve: the
+  runs at `unlabelled_labels` labels)."""
+  with open(path) as f:
+    header, *lines = [l.split("\t") for l in f.read().splitlines()]
+  assert header == ["run", "model", "labels", "unlabelled", "seed",
+                    "accuracy"]
+  by_point = {}
+  for _, model, n, u, _, acc in lines:
+    if u == "rest":
+      by_point.setdefault(f"{model}_n{n}", []).append(float(acc))
+  assert by_point
+  for point, accs in by_point.items():
+    if f"test_acc_{point}_mean" in written:
+      assert written[f"test_acc_{point}_mean"] == pytest.approx(
+          np.mean(accs), abs=1e-4)
+
+
 def check_smoke_report(name: str, workdir: str,
                        results: dict | None = None) -> None:
   """Asserts that the smoke run of experiment `name` in `workdir` wrote
@@ -177,6 +197,9 @@ def check_smoke_report(name: str, workdir: str,
                                if config.svae.model == "vae" else [])
     for f in files:
       assert os.path.getsize(os.path.join(workdir, f)) > 0, f
+  if config.method == "label_budget_study":   # every seed's accuracy
+    _check_accuracy_by_run(os.path.join(workdir, "accuracy_by_run.tsv"),
+                           written)
 
   report = open(os.path.join(workdir, "report.md")).read()
   links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)

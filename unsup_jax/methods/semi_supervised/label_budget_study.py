@@ -18,7 +18,7 @@ config, once per seed of `seeds` and:
 The seed draws the labelled subset (`data.streams.balanced_rows`: the
 subsets of one seed are nested), the unlabelled subset and the
 initialisation. Test accuracy, mean ± std over the seeds, in two tables
-and two curves; the confusion matrix of the best model at the
+and two curves, and every run's in `accuracy_by_run.tsv`; the confusion matrix of the best model at the
 curve's label count and the conditional generation of the best generative
 one.
 """
@@ -137,9 +137,22 @@ def evaluate(states, data, key, *, full: bool, runs, config):
         metrics[f"acc_{model}_{tag}{count}_mean"] = float(v.mean())
         metrics[f"acc_{model}_{tag}{count}_std"] = float(
             v.std(ddof=1) if len(v) > 1 else 0.0)
-  outputs = {"curves": curves}
+  outputs = {"curves": curves,
+             "texts": {"accuracy_by_run.tsv": accuracy_table(s, accuracy)}}
   outputs.update(best_outputs(s, runs, states, key, accuracy))
   return metrics, outputs
+
+
+def accuracy_table(s, accuracy: dict) -> str:
+  """Every sub-run's test accuracy, one line a run (tab-separated: run,
+  model, labels, unlabelled, seed, accuracy; 'all' / 'rest' for the
+  counts of 0 labels and of all the rest), so that each seed is seen."""
+  lines = ["run\tmodel\tlabels\tunlabelled\tseed\taccuracy"]
+  for name, (model, n, u, seed) in plan(s)[0].items():
+    lines.append("\t".join([name, model, str(n or "all"),
+                            "rest" if u is None else str(u), str(seed),
+                            f"{accuracy[name]:.4f}"]))
+  return "\n".join(lines) + "\n"
 
 
 def figures(outputs, outdir, *, unlabelled_labels: int):
@@ -214,7 +227,8 @@ def best_outputs(s, runs, states, key, accuracy) -> dict:
 
 
 def report_notes(results: dict, outputs: dict, *, s) -> list:
-  """The two curves as tables, mean ± std over the seeds."""
+  """The two curves as tables, mean ± std over the seeds (each seed's in
+  `accuracy_by_run.tsv`)."""
   del outputs
   seeds = ", ".join(map(str, s.seeds))
   notes = []
@@ -228,7 +242,8 @@ def report_notes(results: dict, outputs: dict, *, s) -> list:
     if not counts:
       continue
     lines = [f"### Test accuracy against {what}", "",
-             f"Mean ± std over seeds {seeds}"
+             f"Mean ± std over seeds {seeds} (each run's accuracy: "
+             "`accuracy_by_run.tsv`)"
              + ("; the labels-only baselines see no unlabelled data (the "
                 "same runs at "
                 "every count)." if tag == "u" else "."), "",
