@@ -23,6 +23,16 @@ def test_every_default_experiment_has_one_row():
     assert bool(r.ref_key) == bool(r.ref_name)
 
 
+def test_a_rows_overrides_are_its_shown_command_and_its_run():
+  """A row run with config overrides shows them as typed in a shell, and
+  the shell gives launch.py back the arguments the run is launched with."""
+  import shlex  # pylint: disable=g-import-not-at-top
+  row = next(r for r in T.ROWS if r.args)
+  command = T.cells(row, None)[-1].strip("`")
+  assert shlex.split(command)[2:] == list(row.args)
+  assert any("'" in a for a in row.args)   # the quoted case is exercised
+
+
 def _write(root, name, results):
   os.makedirs(root / name)
   (root / name / "results.json").write_text(json.dumps(results))
