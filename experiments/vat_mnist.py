@@ -7,7 +7,10 @@ unlabelled images per step.
 
   python launch.py --config=experiments/vat_mnist.py --workdir=workdirs/vat_mnist
 
-`--config.semi.entmin_weight=1` adds the entropy term (VAT+EntMin).
+`--config.semi.entmin_weight=1` adds the entropy term (VAT+EntMin);
+`--config.semi.augment=translation,affine` augments the labelled batch as
+`supervised_aug_mnist` does (one run, seed 0: 93.7%, against 89.5%
+without and 88.9% for the augmented labels alone).
 """
 
 from unsup_jax import configs
