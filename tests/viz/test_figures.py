@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from unsup_jax.viz import figures
+from unsup_jax.viz import curves, figures
 
 
 def _read_png(path):
@@ -216,7 +216,7 @@ def test_curve_panels_pairs_twins_and_sets_constants_aside():
       {"step": 10, "eval_loss": 1.5, "eval_nll": 99.0},
       {"step": 20, "loss": 0.5, "beta": 1.0, "nonfinite_total": 0, "kl": 0.4},
       {"step": 20, "eval_loss": 1.2, "eval_nll": 98.0, "eval_kl": 7.0}]
-  panels, constants = figures.curve_panels(records)
+  panels, constants = curves.curve_panels(records)
   assert list(panels.items()) == [("loss", ["loss", "eval_loss"]),
                                   ("kl", ["kl", "eval_kl"]),
                                   ("eval_nll", ["eval_nll"])]
@@ -229,7 +229,7 @@ def test_curve_panels_constant_series():
               "c": 4.0 if s % 2 else nan, "d": nan, "e": inf if s else 1.0,
               "eval_a": 2.0, "f": 5.0 - s, "eval_f": 6.0 if s == 3 else nan}
              for s in range(5)]
-  panels, constants = figures.curve_panels(records)
+  panels, constants = curves.curve_panels(records)
   # b changes at one step only: it varies. Non-finite values are skipped
   # (c, e are constant); d has no finite value at all. a and its twin are
   # both constant; eval_f (one value) is drawn beside f, which varies.
@@ -244,14 +244,14 @@ def test_curve_panels_order_and_keys():
              {"step": 2, "x": 3.0, "y": 1.5, "z": 0.0},
              {"step": 3, "z": 1.0, "eval_z": 9.0, "eval_z2": 8.0},
              {"eval_z2": 7.0}]  # no step: its list position, 4
-  panels, constants = figures.curve_panels(records)
+  panels, constants = curves.curve_panels(records)
   # A panel sits where the first of its keys appears; train before eval.
   assert list(panels.items()) == [("x", ["x", "eval_x"]), ("y", ["y"]),
                                   ("z", ["z", "eval_z"]),
                                   ("eval_z2", ["eval_z2"])]
   assert constants == {}
   # Only the given keys, in their order: eval_x without x is alone.
-  panels, constants = figures.curve_panels(
+  panels, constants = curves.curve_panels(
       records, keys=["y", "eval_x", "missing", "eval_z", "y"])
   assert list(panels.items()) == [("y", ["y"]), ("eval_x", ["eval_x"])]
   assert constants == {"eval_z": 9.0}
@@ -272,8 +272,8 @@ def _drawn_curves(monkeypatch, records, **kwargs):
                       [t for ax in fig.axes for t in ax.texts]]
     matplotlib.pyplot.close(fig)
     return path
-  monkeypatch.setattr(figures, "save_figure", capture)
-  figures.training_curves(records, "unused.png", **kwargs)
+  monkeypatch.setattr(curves, "save_figure", capture)
+  curves.training_curves(records, "unused.png", **kwargs)
   texts = shown.pop("texts")
   return shown, texts
 
@@ -300,9 +300,9 @@ def test_training_curves_lays_out_one_plot_per_panel(tmp_path):
              if "loss" in r else r for r in _records()]
   # Panels: loss (train and eval), loss_rec, loss_kl, eval_elbo has one
   # value (noted) -> one row of three plots.
-  wide = _read_png(figures.training_curves(records,
+  wide = _read_png(curves.training_curves(records,
                                            str(tmp_path / "all.png")))
-  one = _read_png(figures.training_curves(
+  one = _read_png(curves.training_curves(
       records, str(tmp_path / "one.png"), keys=["loss"]))
   assert wide.shape[1] > 2.5 * one.shape[1]
   assert 0.8 * one.shape[0] < wide.shape[0] < 1.4 * one.shape[0]
@@ -320,14 +320,14 @@ def test_training_curves_says_when_nothing_varies(monkeypatch):
 
 
 def test_training_curves_without_finite_values_still_draws(tmp_path):
-  path = figures.training_curves([{"step": 0, "loss": float("nan")}],
+  path = curves.training_curves([{"step": 0, "loss": float("nan")}],
                                  str(tmp_path / "nan.png"))
   _read_png(path)
 
 
 def test_training_curves_empty_raises(tmp_path):
   with pytest.raises(ValueError):
-    figures.training_curves([], str(tmp_path / "empty.png"))
+    curves.training_curves([], str(tmp_path / "empty.png"))
   assert not (tmp_path / "empty.png").exists()
 
 

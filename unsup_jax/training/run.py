@@ -19,7 +19,7 @@ from unsup_jax.errors import NonFiniteResults, UserError
 from unsup_jax.training import lock, loop
 from unsup_jax.training.contract import Method, Study
 from unsup_jax.training.logging import read_metrics
-from unsup_jax.viz import figures as viz_figures
+from unsup_jax.viz import curves as viz_curves
 from unsup_jax.viz import report as viz_report
 
 RUNS_DIR = "runs"
@@ -141,7 +141,7 @@ def write_outputs(config, workdir: str, method, outputs: dict,
   figs = dict(method.figures(outputs, figdir))
   records = outputs.get("history")
   if isinstance(records, list) and records:
-    figs["training_curves"] = viz_figures.training_curves(
+    figs["training_curves"] = viz_curves.training_curves(
         records, os.path.join(figdir, "training_curves.png"))
   viz_report.write_results(workdir, results)
   notes = (list(method.report_notes(results, outputs))
