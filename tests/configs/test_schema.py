@@ -96,3 +96,13 @@ def test_unknown_method_and_missing_section():
   c.method = "gan"
   with pytest.raises(UserError, match="config.gan is missing"):
     configs.validate(c)
+
+
+@pytest.mark.parametrize("name", ["label_propagation_mnist", "vat_mnist"])
+def test_a_missing_stream_is_named(name):
+  from tests.helpers import load_config  # pylint: disable=g-import-not-at-top
+  c = load_config(name, None)
+  del c.data.streams["unlabelled"]
+  with pytest.raises(UserError, match=f"method {c.method!r} draws stream "
+                     "'unlabelled'; add config.data.streams.unlabelled"):
+    configs.validate(c)

@@ -111,6 +111,15 @@ def with_sections(method: str, sections: dict) -> ml_collections.ConfigDict:
   return c
 
 
+def require_streams(config, names) -> None:
+  """A UserError naming the first of the streams `names` that
+  `config.data.streams` lacks (a method that draws them)."""
+  for name in names:
+    if name not in config.data.streams:
+      raise UserError(f"method {config.method!r} draws stream {name!r}; "
+                      f"add config.data.streams.{name}")
+
+
 def check(config: ml_collections.ConfigDict) -> None:
   """Checks the engine's sections (the method's are checked by their own
   module through `configs.validate`)."""

@@ -31,10 +31,7 @@ def config():
 
 
 def check(c) -> None:
-  for name in ("labelled", "unlabelled"):
-    if name not in c.data.streams:
-      raise UserError(f"method 'label_propagation' reads stream {name!r}; "
-                      f"add config.data.streams.{name}")
+  base.require_streams(c, ("labelled", "unlabelled"))
   if c.train.num_steps:
     raise UserError("method 'label_propagation' has no steps (it is fitted "
                     "once); set config.train.num_steps=0")

@@ -103,10 +103,7 @@ def classifier_setup(c) -> None:
 
 def check(c) -> None:
   vae.check(_as_vae(c))
-  for name in ("labelled", "unlabelled"):
-    if name not in c.data.streams:
-      raise UserError(f"method 'semi_supervised' draws stream {name!r}; "
-                      f"add config.data.streams.{name}")
+  base.require_streams(c, ("labelled", "unlabelled"))
   if c.semi.model in ("m1", "m1m2") and c.m1.kind != "mlp":
     raise UserError("config.m1.kind must be 'mlp' (M1's codes feed a "
                     "classifier and M2 as flat vectors)")
