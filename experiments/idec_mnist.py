@@ -1,5 +1,6 @@
 """IDEC (Guo et al. 2017) on mnist5k: DEC with the reconstruction loss kept
-(gamma = 0.1) and Adam in the clustering phase, from the same pre-training.
+(gamma = 0.1) and Adam in the clustering phase, from the same pre-training
+on shifted and warped images.
 
   python launch.py --config=experiments/idec_mnist.py --workdir=workdirs/idec_mnist
 

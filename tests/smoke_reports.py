@@ -50,8 +50,11 @@ EXPECTED_FIGURES = {
     "disentanglement_study": {"metrics_colour_sprites"},
     "weak_vae": {"reconstructions", "interpolations", "latent_space",
                  "prior_samples", "traversals"},
-    "clustering_study": {"clustering_scores"},
+    "clustering_study": {"clustering_scores", "confusion",
+                         "nearest_to_centres"},
     "dec": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
+    "n2d": {"confusion", "nearest_to_centres", "embedding"},
+    "iic": {"confusion", "nearest_to_centres"},
     "vade": {"confusion", "nearest_to_centres", "embedding", "cluster_curves"},
     "semi_supervised": {"confusion"},
     "label_propagation": {"confusion"},
@@ -101,10 +104,16 @@ EXTRAS = {
     "clustering_study": (set(), {
         "train_acc_kmeans_pixels_mean", "test_nmi_gmm_pca_std",
         "train_acc_kmeans_ae_codes_mean", "train_ari_gmm_ae_codes_mean",
-        "train_acc_dec_mean", "test_acc_idec_std", "train_nmi_vade_mean"}),
+        "train_acc_dec_mean", "test_acc_idec_std", "train_nmi_vade_mean",
+        "train_acc_spectral_pca_mean", "test_acc_umap_gmm_pixels_mean",
+        "train_acc_n2d_mean", "test_ari_iic_std"}),
     **{name: (set(), {"acc", "nmi", "ari", "train_acc", "train_nmi",
                       "train_ari", "empty_clusters", "refreshes"})
        for name in ("dec_mnist", "idec_mnist", "vade_mnist")},
+    "n2d_mnist": (set(), {"acc", "nmi", "ari", "train_acc", "train_nmi",
+                          "train_ari", "empty_clusters"}),
+    "iic_mnist": (set(), {"acc", "nmi", "ari", "train_acc", "selected_head",
+                          "selected_head_information"}),
     **{name: ({"conditional_generation"}, {
         "accuracy", "error", "labelled_accuracy", "num_labelled",
         "num_unlabelled", "bound_unlabelled", "generative_accuracy"})

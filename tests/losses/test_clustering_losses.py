@@ -177,3 +177,76 @@ def test_vade_loss_gradient_moves_the_prior_means_towards_the_codes():
       jnp.zeros(4), z, z, jnp.full((4, 2), -2.0), p)[0])(prior)
   # A descent step moves the responsible component's mean towards z.
   assert np.all(np.asarray(-grad["means"][0]) > 0)
+
+
+def test_targets_equal_equation_3_computed_in_numpy(points):
+  z, centres = points
+  q = np.asarray(clustering.student_t_assignments(z, centres), np.float64)
+  weight = q ** 2 / q.sum(axis=0)
+  expected = weight / weight.sum(axis=1, keepdims=True)
+  np.testing.assert_allclose(clustering.target_distribution(q), expected,
+                             rtol=1e-6)
+
+
+def _random_assignments(key, n, k):
+  return jax.nn.softmax(3.0 * jax.random.normal(key, (n, k)), axis=1)
+
+
+def _mutual_information_by_hand(p1, p2):
+  p1, p2 = np.asarray(p1, np.float64), np.asarray(p2, np.float64)
+  joint = np.zeros((p1.shape[1], p2.shape[1]))
+  for a, b in zip(p1, p2):
+    joint += np.outer(a, b)
+  joint /= len(p1)
+  joint = (joint + joint.T) / 2
+  row, col = joint.sum(1), joint.sum(0)
+  return sum(joint[i, j] * np.log(joint[i, j] / (row[i] * col[j]))
+             for i in range(len(row)) for j in range(len(col)))
+
+
+def test_iic_loss_is_minus_the_mutual_information_of_its_joint():
+  k1, k2 = jax.random.split(jax.random.key(3))
+  p1, p2 = _random_assignments(k1, 50, 6), _random_assignments(k2, 50, 6)
+  loss, metrics = clustering.iic_loss(p1, p2, eps=0.0)
+  expected = _mutual_information_by_hand(p1, p2)
+  np.testing.assert_allclose(loss, -expected, rtol=1e-5)
+  np.testing.assert_allclose(metrics["mutual_information"], expected,
+                             rtol=1e-5)
+  joint = clustering.iic_joint(p1, p2)
+  np.testing.assert_allclose(joint, np.asarray(joint).T, rtol=1e-6)
+  np.testing.assert_allclose(np.sum(joint), 1.0, rtol=1e-6)
+
+
+def test_iic_loss_is_symmetric_in_its_two_views():
+  k1, k2 = jax.random.split(jax.random.key(4))
+  p1, p2 = _random_assignments(k1, 40, 5), _random_assignments(k2, 40, 5)
+  np.testing.assert_allclose(clustering.iic_loss(p1, p2)[0],
+                             clustering.iic_loss(p2, p1)[0], rtol=1e-6)
+
+
+def test_iic_information_is_log_k_for_a_one_to_one_assignment_and_less_else():
+  k = 5
+  onehot = jnp.eye(k)[jnp.arange(100) % k]
+  best = -clustering.iic_loss(onehot, onehot)[0]
+  np.testing.assert_allclose(best, np.log(k), rtol=1e-5)
+  # Views that disagree, soft or unbalanced assignments carry less.
+  shifted = jnp.eye(k)[(jnp.arange(100) + (jnp.arange(100) % 3 == 0)) % k]
+  unbalanced = jnp.eye(k)[jnp.minimum(jnp.arange(100) % k, 3)]
+  soft = _random_assignments(jax.random.key(5), 100, k)
+  for p1, p2 in ((onehot, shifted), (unbalanced, unbalanced), (soft, soft)):
+    assert -clustering.iic_loss(p1, p2)[0] < np.log(k) - 1e-3
+  # A permutation of the clusters between the views is just as informative.
+  permuted = onehot[:, ::-1]
+  np.testing.assert_allclose(-clustering.iic_loss(onehot, permuted)[0],
+                             np.log(k), rtol=1e-5)
+
+
+def test_iic_joint_under_pmap_is_the_global_batch_joint():
+  k1, k2 = jax.random.split(jax.random.key(6))
+  p1, p2 = _random_assignments(k1, 64, 4), _random_assignments(k2, 64, 4)
+  n = jax.local_device_count()
+  shard = lambda p: p.reshape(n, 64 // n, 4)
+  loss = jax.pmap(lambda a, b: clustering.iic_loss(a, b, axis_name="d")[0],
+                  axis_name="d")(shard(p1), shard(p2))
+  np.testing.assert_allclose(loss, np.full(n, clustering.iic_loss(p1, p2)[0]),
+                             rtol=1e-5)

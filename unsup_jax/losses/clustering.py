@@ -23,6 +23,13 @@ VaDE (Jiang et al. 2017, "Variational Deep Embedding", IJCAI) is a VAE
 whose prior is a mixture of Gaussians p(c) p(z | c); with q(c | x) taken as
 p(c | z) at a sample z of q(z | x) (`mixture_posterior`), its ELBO is the
 decoder's log-likelihood minus `mixture_kl` (`vade_loss`).
+
+IIC (Ji et al. 2019, "Invariant Information Clustering for Unsupervised
+Image Classification and Segmentation", ICCV, eq. 1-3) maximises the mutual
+information between the cluster assignments of two views of each image:
+the joint distribution P of the pair (c, c') is the batch mean of the
+outer products of their soft assignments, symmetrised, and the loss is
+-I(c; c') = -sum_cc' P_cc' log(P_cc' / (P_c P_c')) (`iic_loss`).
 """
 
 import jax
@@ -139,3 +146,39 @@ def vade_loss(log_likelihood: jax.Array, z: jax.Array, mean: jax.Array,
   rec = -jnp.mean(log_likelihood)
   loss = rec + jnp.mean(kl)
   return loss, {"loss": loss, "loss_rec": rec, "kl": jnp.mean(kl)}
+
+
+def iic_joint(p1: jax.Array, p2: jax.Array, *,
+              axis_name: str | None = None) -> jax.Array:
+  """`[K, K]` IIC's joint distribution of the cluster pair (c, c') of two
+  views: the mean over the batch of outer(p1_i, p2_i), symmetrised
+  ((P + P^T) / 2). `p1`, `p2`: `[B, K]` soft assignments (rows sum to 1).
+  Under pmap with `axis_name` the mean runs over the global batch."""
+  joint = jnp.einsum("bi,bj->ij", p1, p2) / p1.shape[0]
+  if axis_name is not None:
+    joint = jax.lax.pmean(joint, axis_name)
+  return 0.5 * (joint + joint.T)
+
+
+def mutual_information(joint: jax.Array, *, eps: float = 0.0) -> jax.Array:
+  """I(c; c') in nats of a `[K, K]` joint distribution, its entries
+  clamped below at `eps` (IIC's guard against log 0) and 0 log 0 = 0."""
+  joint = jnp.maximum(joint, eps)
+  row = jnp.sum(joint, axis=1, keepdims=True)
+  col = jnp.sum(joint, axis=0, keepdims=True)
+  safe = jnp.where(joint > 0, joint, 1.0)
+  return jnp.sum(jnp.where(joint > 0, joint * (
+      jnp.log(safe) - jnp.log(jnp.maximum(row, 1e-30)) -
+      jnp.log(jnp.maximum(col, 1e-30))), 0.0))
+
+
+def iic_loss(p1: jax.Array, p2: jax.Array, *, eps: float = 1e-8,
+             axis_name: str | None = None) -> tuple[jax.Array, dict]:
+  """IIC's loss, -I(c; c') of the joint of `iic_joint(p1, p2)`.
+
+  Returns:
+    `(loss, {"loss", "mutual_information"})`; the information is at most
+    log K, reached by a one-to-one assignment with uniform marginals.
+  """
+  mi = mutual_information(iic_joint(p1, p2, axis_name=axis_name), eps=eps)
+  return -mi, {"loss": -mi, "mutual_information": mi}

@@ -43,10 +43,13 @@ def nearest_grid(images: np.ndarray, path: str, *, title: str) -> str:
 
 
 def embedding(panels: dict, path: str) -> str:
-  """2x2 scatter: start / end codes (rows) coloured by cluster / class."""
-  rows = [("start of clustering", panels["start_codes"],
-           panels["start_clusters"]),
-          ("end of clustering", panels["end_codes"], panels["end_clusters"])]
+  """2x2 scatter: start / end codes (rows) coloured by cluster / class;
+  `panels["titles"]` names the two rows (default: start and end of
+  clustering)."""
+  start, end = panels.get("titles", ("start of clustering",
+                                     "end of clustering"))
+  rows = [(start, panels["start_codes"], panels["start_clusters"]),
+          (end, panels["end_codes"], panels["end_clusters"])]
   labels = panels.get("labels")
   cols = 1 if labels is None else 2
   fig, axes = plt.subplots(2, cols, figsize=(5.0 * cols, 9.0), squeeze=False)

@@ -1,13 +1,12 @@
-"""The clustering study's baselines: k-means and the GMM on pixels and on
-PCA codes, each fitted on the training images and assigning the test
-images."""
+"""The clustering study's baselines: k-means, the GMM and spectral
+clustering on pixels and on PCA codes, UMAP + GMM on pixels, each fitted on
+the training images and assigning the test images."""
 
-import jax
 import ml_collections
 import numpy as np
 
 from unsup_jax.eval import clustering as cluster_eval
-from unsup_jax.methods.clustering import clustering_study
+from unsup_jax.methods.clustering import shallow
 
 
 def test_baselines_recover_separated_groups_on_both_splits():
@@ -18,10 +17,12 @@ def test_baselines_recover_separated_groups_on_both_splits():
   noise = lambda n: 0.05 * rng.standard_normal((n, 4, 4, 1))
   train = centres[labels] + noise(len(labels))
   test = centres[test_labels] + noise(len(test_labels))
-  s = ml_collections.ConfigDict(dict(num_clusters=3, restarts=2,
-                                     pca_components=2, reg_covar=1e-3))
-  found = clustering_study.baselines(train, test, jax.random.key(0), s)
-  assert set(found) == set(clustering_study.BASELINES)
+  s = ml_collections.ConfigDict(dict(
+      num_clusters=3, restarts=2, pca_components=2, reg_covar=1e-3,
+      spectral_neighbors=10, umap_neighbors=10, umap_dims=2,
+      test_neighbors=5))
+  found = shallow.baselines(train, test, 0, s)
+  assert set(found) == set(shallow.BASELINES)
   for row, (train_clusters, test_clusters) in found.items():
     assert cluster_eval.accuracy(train_clusters, labels) == 1.0, row
     assert cluster_eval.accuracy(test_clusters, test_labels) == 1.0, row

@@ -193,3 +193,19 @@ def test_bad_settings_are_one_line_user_errors(name, field, value, message):
   with pytest.raises(UserError, match=message) as err:
     configs.validate(config)
   assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("decay,steps", [(1.0, 0), (0.5, 3)])
+def test_the_cluster_learning_rate_decays_in_stairs(decay, steps):
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  from unsup_jax.methods.clustering import deep_clustering as deep  # pylint: disable=g-import-not-at-top
+  c = ml_collections.ConfigDict(dict(optimizer="sgd", learning_rate=0.1,
+                                     momentum=0.0, lr_decay=decay,
+                                     lr_decay_steps=steps))
+  tx = deep.cluster_optimizer(c)
+  params = np.zeros(2, np.float32)
+  opt_state, grad = tx.init(params), np.ones(2, np.float32)
+  for n in range(8):
+    update, opt_state = tx.update(grad, opt_state, params)
+    expected = 0.1 * (decay ** (n // steps) if steps else 1.0)
+    np.testing.assert_allclose(update, -expected * grad, rtol=1e-6)

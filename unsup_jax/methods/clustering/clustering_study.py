@@ -1,31 +1,30 @@
-"""The clustering study: shallow baselines against DEC, IDEC and VaDE.
+"""The clustering study: shallow baselines against DEC, IDEC, VaDE, N2D
+and IIC.
 
 Every model clusters the study's training split into
 `clustering_study.num_clusters` groups, once per seed of
 `clustering_study.seeds`:
 
-* baselines, run in the evaluation (`ops/clustering.py`): k-means
-  (`restarts` k-means++ starts, the lowest inertia kept) and a diagonal GMM
-  (EM from the best k-means, `reg_covar` added to every variance) on raw
-  pixels and on the first `pca_components` PCA codes of the pixels;
-* k-means and GMM on autoencoder codes: the start hooks of the deep
-  models, DEC's k-means on its pre-trained autoencoder's codes and VaDE's
-  GMM on its pre-trained encoder's means (their training-set scores, kept
-  in each sub-run's state);
-* DEC, IDEC and VaDE: sub-runs (`WORKDIR/runs/MODEL_seedS`, each resumable)
-  built from `dec_experiment`, `idec_experiment` and `vade_experiment`.
+* the shallow baselines of `shallow.py`, run in the evaluation: k-means, a
+  diagonal GMM and spectral clustering on raw pixels and on PCA codes, and
+  UMAP + GMM on pixels (N2D without its autoencoder);
+* k-means and GMM on autoencoder codes: the start hooks of DEC and VaDE,
+  on their pre-trained encoders' codes (their training-set scores, kept in
+  each sub-run's state);
+* DEC, IDEC, VaDE, N2D and IIC: sub-runs (`WORKDIR/runs/MODEL_seedS`, each
+  resumable) built from their experiments (`*_experiment`).
 
 Scores are the training split's (transductive, as the papers report) and
-the test split's (test images assigned by each fitted model: the nearest
-centre, the most probable component); ACC, NMI and ARI, mean ± std over
-the seeds in one table; the figure shows every seed as a dot.
+the test split's (test images assigned by each fitted model); ACC, NMI and
+ARI, mean ± std over the seeds in one table, every seed's training ACC in a
+second; the figures show every seed as a dot, and the confusion matrix and
+the images nearest each centre of the best deep run (by training ACC).
 """
 
 import functools
 import os
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
@@ -34,14 +33,16 @@ from unsup_jax.configs import files
 from unsup_jax.errors import UserError
 from unsup_jax.eval import clustering as cluster_eval
 from unsup_jax.methods import registry
-from unsup_jax.ops import clustering, pca, quantize
+from unsup_jax.methods.clustering import shallow
 from unsup_jax.training.contract import Study
+from unsup_jax.viz import clustering as viz_clustering
 from unsup_jax.viz import disentanglement as viz_strips
 
 # sub-run model -> (config field of its experiment, its method)
 DEEP = {"dec": ("dec_experiment", "dec"), "idec": ("idec_experiment", "dec"),
-        "vade": ("vade_experiment", "vade")}
-BASELINES = ("kmeans_pixels", "gmm_pixels", "kmeans_pca", "gmm_pca")
+        "vade": ("vade_experiment", "vade"), "n2d": ("n2d_experiment", "n2d"),
+        "iic": ("iic_experiment", "iic")}
+BASELINES = shallow.BASELINES
 # Rows from the deep models' start hooks: (row, the sub-run model).
 STARTS = (("kmeans_ae_codes", "dec"), ("gmm_ae_codes", "vade"))
 ROWS = BASELINES + tuple(r for r, _ in STARTS) + tuple(DEEP)
@@ -59,41 +60,6 @@ def sub_config(config, model: str, seed: int) -> ml_collections.ConfigDict:
                              seed=seed)
   configs.validate(sub)
   return sub
-
-
-def _flat(images) -> jnp.ndarray:
-  x = jnp.asarray(images, jnp.float32)
-  return x.reshape(x.shape[0], -1)
-
-
-@functools.partial(jax.jit, static_argnames=("k", "restarts"))
-def _kmeans(key, x, test, *, k, restarts):
-  fit = clustering.kmeans(key, x, k, restarts=restarts)
-  test_labels = quantize.nearest_code(test, fit.centres)
-  return fit.labels, test_labels
-
-
-@functools.partial(jax.jit, static_argnames=("k", "restarts"))
-def _gmm(key, x, test, reg_covar, *, k, restarts):
-  fit = clustering.gmm(key, x, k, covariance="diag", restarts=restarts,
-                       reg_covar=reg_covar)
-  return clustering.predict(x, fit.gmm), clustering.predict(test, fit.gmm)
-
-
-def baselines(train_images, test_images, key, s) -> dict:
-  """`{row: (train clusters, test clusters)}` of the four baselines."""
-  x, t = _flat(train_images), _flat(test_images)
-  state = pca.fit(x, s.pca_components)
-  codes = {"pixels": (x, t), "pca": (pca.transform(state, x),
-                                     pca.transform(state, t))}
-  out = {}
-  for name, (a, b) in codes.items():
-    k_key, g_key = jax.random.split(jax.random.fold_in(key, len(name)))
-    out[f"kmeans_{name}"] = jax.device_get(_kmeans(
-        k_key, a, b, k=s.num_clusters, restarts=s.restarts))
-    out[f"gmm_{name}"] = jax.device_get(_gmm(
-        g_key, a, b, s.reg_covar, k=s.num_clusters, restarts=s.restarts))
-  return out
 
 
 def deep_values(states, runs, key, seed: int) -> dict:
@@ -115,10 +81,11 @@ def deep_values(states, runs, key, seed: int) -> dict:
   return values
 
 
-def baseline_values(train, test, labels: dict, key, s) -> dict:
+def baseline_values(train, test, labels: dict, seed: int, s) -> dict:
   """`{score: {row: value}}` of the four shallow baselines of one seed."""
   values = {f"{split}_{n}": {} for split in SPLITS for n in SCORES}
-  for row, pair in baselines(train["image"], test["image"], key, s).items():
+  for row, pair in shallow.baselines(train["image"], test["image"], seed,
+                                     s).items():
     for split, clusters in zip(SPLITS, pair):
       got = _scores(clusters, labels[split])
       for n in SCORES:
@@ -128,8 +95,8 @@ def baseline_values(train, test, labels: dict, key, s) -> dict:
 
 def evaluate(states, data, key, *, full: bool, runs, config):
   """ACC, NMI and ARI of every row (baselines, start hooks, deep models)
-  on both splits, mean and std over the seeds."""
-  del full
+  on both splits, mean and std over the seeds; with `full` the best deep
+  run's confusion matrix and images nearest its centres."""
   s = config.clustering_study
   train, test = data.split("train"), data.split("test")
   if "label" not in train or "label" not in test:
@@ -140,8 +107,7 @@ def evaluate(states, data, key, *, full: bool, runs, config):
   values = {f"{split}_{n}": {row: [] for row in ROWS}
             for split in SPLITS for n in SCORES}
   for seed in s.seeds:
-    found = baseline_values(train, test, labels,
-                            jax.random.fold_in(key, seed), s)
+    found = baseline_values(train, test, labels, seed, s)
     deep = deep_values(states, runs, key, seed)
     for score, rows in values.items():
       for row in ROWS:
@@ -157,17 +123,35 @@ def evaluate(states, data, key, *, full: bool, runs, config):
   shown = {score: {row: v for row, v in values[score].items()
                    if np.all(np.isfinite(v))}
            for score in ("train_acc", "train_nmi", "test_acc", "test_nmi")}
-  return metrics, {"values": shown}
+  outputs = {"values": shown}
+  if full:
+    outputs["best"] = best_run(values["train_acc"], states, runs, key, s)
+  return metrics, outputs
+
+
+def best_run(train_acc: dict, states, runs, key, s) -> dict:
+  """The name and the figures' arrays (confusion matrix, images nearest
+  each centre) of the deep sub-run with the highest training ACC."""
+  scored = [(train_acc[m][i], run_name(m, seed)) for m in DEEP
+            for i, seed in enumerate(s.seeds)]
+  _, name = max(scored)
+  sub = runs[name]
+  _, out = sub.method.evaluate(states[name], sub.data.view, key, full=True)
+  return {"name": name, **{k: out[k] for k in ("confusion", "nearest")
+                           if k in out}}
 
 
 def figures(outputs, outdir):
-  return {"clustering_scores": viz_strips.metric_strips(
+  figs = {"clustering_scores": viz_strips.metric_strips(
       outputs["values"], os.path.join(outdir, "clustering_scores.png"),
       title="Clustering scores: seeds as dots, mean as bar")}
+  if "best" in outputs:
+    best = outputs["best"]
+    figs.update(viz_clustering.make(outdir, best, title=best["name"]))
+  return figs
 
 
 def report_notes(results, outputs, *, seeds):
-  del outputs
   columns = [f"{split}_{n}" for split in SPLITS for n in SCORES]
   lines = [f"Mean ± std over seeds {', '.join(map(str, seeds))}; train: the "
            "training split clustered (transductive), test: test images "
@@ -183,7 +167,21 @@ def report_notes(results, outputs, *, seeds):
                    f"{results[f'test_{c}_{row}_std']:.3f}"
                    if key in results else "—")
     lines.append(f"| {row} | " + " | ".join(cells) + " |")
-  return ["\n".join(lines)]
+  notes = ["\n".join(lines)]
+  values = outputs.get("values", {}).get("train_acc")
+  if values:
+    per_seed = ["Training-set ACC of every seed:", "",
+                "| model | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+                "| --- |" + " ---: |" * len(seeds)]
+    per_seed += [f"| {row} | " + " | ".join(f"{v:.3f}" for v in values[row])
+                 + " |" for row in ROWS if row in values]
+    notes.append("\n".join(per_seed))
+  best = outputs.get("best")
+  if best:
+    notes.append(f"The confusion matrix and the images nearest each centre "
+                 f"are those of `{best['name']}`, the deep run with the "
+                 f"highest training-set ACC.")
+  return notes
 
 
 def build(config: ml_collections.ConfigDict, spec,

@@ -47,10 +47,16 @@ class Embedding(NamedTuple):
 
 
 def cluster_optimizer(c: ml_collections.ConfigDict):
-  """The optimiser of phase "cluster" (`config.cluster`)."""
+  """The optimiser of phase "cluster" (`config.cluster`): its learning
+  rate multiplied by `lr_decay` every `lr_decay_steps` steps (VaDE's
+  schedule), constant without them."""
+  rate = c.learning_rate
+  if c.lr_decay_steps and c.lr_decay < 1.0:
+    rate = optax.exponential_decay(c.learning_rate, c.lr_decay_steps,
+                                   c.lr_decay, staircase=True)
   if c.optimizer == "adam":
-    return optax.adam(c.learning_rate)
-  return optax.sgd(c.learning_rate, momentum=c.momentum or None)
+    return optax.adam(rate)
+  return optax.sgd(rate, momentum=c.momentum or None)
 
 
 def num_refreshes(c: ml_collections.ConfigDict) -> int:
