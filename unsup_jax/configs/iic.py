@@ -10,7 +10,8 @@ shared with the semi-supervised family).
 from unsup_jax.configs import base
 from unsup_jax.configs.schema import Choice, Float, Int, Ints
 from unsup_jax.errors import UserError
-from unsup_jax.models.clustering import TRUNKS
+
+TRUNKS = ("mlp", "conv")  # models/clustering.IICNet's
 
 IIC = dict(
     trunk=Choice("conv", TRUNKS, doc="mlp: dense layers on the pixels; conv: "

@@ -13,8 +13,6 @@ import jax
 from unsup_jax.nn.conv import ConvEncoder
 from unsup_jax.nn.mlp import MLP
 
-TRUNKS = ("mlp", "conv")
-
 
 class IICNet(nn.Module):
   """`[B, H, W, C]` images -> `(main [B, heads, K], over [B, heads, K_over])`
