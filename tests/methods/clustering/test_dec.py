@@ -130,6 +130,19 @@ def test_pmap_cluster_steps_equal_jit_steps(name, policy):
   chex.assert_trees_all_close(a.params, b.params, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["dec_mnist", "vade_mnist"])
+def test_pmap_pretrain_steps_on_augmented_images_equal_jit_steps(name):
+  config = _tiny(name)
+  config.cluster.augment = "translation,affine"
+  method, data = build(config)
+  it = data.iterator("train")
+  batches = [it.batch_at(i) for i in range(2)]
+  state = jax.device_get(method.init(jax.random.key(0), batches[0]))
+  a, b = pmap_and_jit_states(step_phases(method)[0].step, state, batches,
+                             metric_atol=1e-4)
+  chex.assert_trees_all_close(a.params, b.params, rtol=1e-4, atol=1e-5)
+
+
 def test_vade_starts_its_prior_from_a_gmm_of_the_codes():
   method, data, batches, state = _started(_tiny("vade_mnist"))
   assert method.phases[1].name == "gmm"
