@@ -12,6 +12,12 @@ Adam at 0.002 multiplied by 0.9 every 10 epochs (160 steps of mnist5k at
 batch 256), no stop rule (`tol = 0`); and, as DEC's (`configs/dec.py`),
 randomly shifted and warped images in both phases. `update_interval` is
 how often the training-set scores are recorded.
+
+Measured on mnist5k (seed 0, `experiments/vade_mnist.py`): the GMM start
+clusters the training images at 0.805 ACC and the ELBO phase lowers it at
+every refresh, to 0.695 after 2,000 steps, while the mixture weights drift
+from uniform to 0.05-0.22 (the assignments' sizes stay within 0.05-0.17).
+
 """
 
 from unsup_jax.configs import dec
