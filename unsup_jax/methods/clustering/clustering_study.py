@@ -24,7 +24,6 @@ the images nearest each centre of the best deep run (by training ACC).
 import functools
 import os
 
-import jax
 import ml_collections
 import numpy as np
 

@@ -180,6 +180,27 @@ def split_scores(emb: Embedding, state, data, *, k: int,
   return metrics, assigned
 
 
+def assigned_scores(assigned: dict, k: int) -> dict:
+  """ACC/NMI/ARI and cluster sizes of `{split: (clusters, labels, q)}`:
+  the training split's with prefix `train_`, the test split's bare."""
+  metrics = {}
+  for split, prefix in (("train", "train_"), ("test", "")):
+    clusters, labels, _ = assigned[split]
+    if labels is not None:
+      metrics.update({prefix + n: v for n, v in cluster_eval.scores(
+          clusters, labels, k).items()})
+  return metrics
+
+
+def confusion_output(clusters, labels, num_classes: int) -> dict:
+  """`{"confusion": counts}` of the training assignments; `{}` without
+  labels."""
+  if labels is None:
+    return {}
+  classes = max(num_classes, int(np.max(labels)) + 1)
+  return {"confusion": cluster_eval.confusion(clusters, labels, classes)}
+
+
 def run_metrics(state, c, start: str) -> dict:
   """The start's training-set scores, the refreshes done and the step at
   which the stop rule fired (-1: never)."""
@@ -227,9 +248,7 @@ def evaluate(state, data, key, *, full: bool, emb: Embedding, config,
           "start_clusters": np.asarray(state.extra["start_assignments"]),
           "end_codes": codes, "end_clusters": clusters, "labels": labels},
   }
-  if labels is not None:
-    classes = max(num_classes, int(np.max(labels)) + 1)
-    outputs["confusion"] = cluster_eval.confusion(clusters, labels, classes)
+  outputs.update(confusion_output(clusters, labels, num_classes))
   return metrics, outputs
 
 

@@ -27,7 +27,6 @@ import ml_collections
 import numpy as np
 
 from unsup_jax.data.dataset import labels_of
-from unsup_jax.eval import clustering as cluster_eval
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.losses import clustering as cluster_losses
 from unsup_jax.methods.clustering import deep_clustering as deep
@@ -129,25 +128,20 @@ def evaluate(state, data, key, *, full: bool, model, config,
   metrics = {"selected_head": head,
              "selected_head_information": float(info[head])}
   assigned = {}
-  for split, prefix in (("train", "train_"), ("test", "")):
+  for split in ("train", "test"):
     features = data.split(split)
     q = map_batches(jax.jit(functools.partial(
         main_probabilities, state.params, model=model)), features["image"],
                     batch_size=batch_size)[:, head]
-    clusters, labels = np.argmax(q, axis=1), labels_of(features)
-    assigned[split] = (clusters, labels, q)
-    if labels is not None:
-      metrics.update({prefix + k: v for k, v in cluster_eval.scores(
-          clusters, labels, c.num_clusters).items()})
+    assigned[split] = (np.argmax(q, axis=1), labels_of(features), q)
+  metrics.update(deep.assigned_scores(assigned, c.num_clusters))
   if not full:
     return metrics, {}
   clusters, labels, q = assigned["train"]
   order = np.argsort(-q, axis=0)[:c.shown_per_cluster]        # [n, K]
   outputs = {"exports": {"assignments.npz": deep.export_arrays(assigned)},
              "nearest": np.asarray(train["image"])[order.T]}
-  if labels is not None:
-    classes = max(num_classes, int(np.max(labels)) + 1)
-    outputs["confusion"] = cluster_eval.confusion(clusters, labels, classes)
+  outputs.update(deep.confusion_output(clusters, labels, num_classes))
   return metrics, outputs
 
 

@@ -27,7 +27,6 @@ import ml_collections
 import numpy as np
 
 from unsup_jax.data.dataset import labels_of
-from unsup_jax.eval import clustering as cluster_eval
 from unsup_jax.methods.clustering import deep_clustering as deep, manifold
 from unsup_jax.methods.clustering.dec import pretrain_step
 from unsup_jax.methods.compression import autoencoder as ae_method
@@ -93,12 +92,7 @@ def evaluate(state, data, key, *, full: bool, model, config,
       k=n.test_neighbors, num_clusters=n.num_clusters)
   assigned = {"train": (clusters, labels_of(train), None),
               "test": (test_clusters, labels_of(test), None)}
-  metrics = {}
-  for split, prefix in (("train", "train_"), ("test", "")):
-    c, labels, _ = assigned[split]
-    if labels is not None:
-      metrics.update({prefix + k: v for k, v in cluster_eval.scores(
-          c, labels, n.num_clusters).items()})
+  metrics = deep.assigned_scores(assigned, n.num_clusters)
   if not full:
     return metrics, {}
   embedding = np.asarray(state.extra["embedding"])
@@ -112,9 +106,7 @@ def evaluate(state, data, key, *, full: bool, model, config,
                     "start_codes": codes, "start_clusters": clusters,
                     "end_codes": embedding, "end_clusters": clusters,
                     "labels": labels}}
-  if labels is not None:
-    classes = max(num_classes, int(np.max(labels)) + 1)
-    outputs["confusion"] = cluster_eval.confusion(clusters, labels, classes)
+  outputs.update(deep.confusion_output(clusters, labels, num_classes))
   return metrics, outputs
 
 
