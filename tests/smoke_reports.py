@@ -135,6 +135,11 @@ EXTRAS = {
         "mse_tdvae_d4", "ll_lstm_d1", "rollout_mse_tdvae_s10",
         "rollout_mse_lstm_s4", "rollout_identity", "rollout_direction",
         "rollout_identity_jumpy", "true_identity", "true_direction"}),
+    "tdvae_switching_digits": (set(), {
+        "mse_tdvae_d4", "mse_lstm_d4", "ll_tdvae_d4", "ll_lstm_d4",
+        "best_tdvae_d4", "best_lstm_d4", "spread_tdvae_d4",
+        "spread_true_d4", "rollout_identity", "rollout_identity_lstm",
+        "true_identity"}),
     "tdvae_bouncing_balls": (set(), {"mse_tdvae_d4", "ll_copy_d1",
                                      "rollout_mse_copy_s10"}),
     **{name: (set(), {"wordsim353_spearman", "simlex999_spearman",

@@ -24,6 +24,8 @@ def _generators(digits):
   return {
       "moving_digits": lambda n, seed: sequences.make_moving_digits(
           images, labels, n, seed),
+      "switching_digits": lambda n, seed: sequences.make_switching_digits(
+          images, labels, n, seed, switch_prob=0.3),
       "oscillator": sequences.make_oscillator,
       "bouncing_balls": sequences.make_bouncing_balls,
   }
@@ -75,6 +77,89 @@ def test_moving_digits_states_reproduce_their_frames(digits):
     np.testing.assert_array_equal(
         d["frames"][i, j],
         np.roll(images[d["source"][i]], d["offset"][i, j], axis=1))
+
+
+def test_switching_digits_states_reproduce_their_frames(digits):
+  images, labels = digits
+  n, t = 40, sequences.DIGIT_LENGTH
+  d = sequences.make_switching_digits(images, labels, n, seed=0,
+                                      switch_prob=0.3)
+  for key, shape in (("label", (n,)), ("directions", (n, t)),
+                     ("offset", (n, t)), ("source", (n,))):
+    assert d[key].shape == shape and d[key].dtype == np.int32, key
+  np.testing.assert_array_equal(
+      sequences.render_moving_digits(images, d["source"], d["offset"]),
+      d["frames"])
+  np.testing.assert_array_equal(d["label"], labels[d["source"]])
+  assert set(np.unique(d["directions"]).tolist()) == {-1, 1}
+  # Each move is the direction into its frame.
+  np.testing.assert_array_equal(np.diff(d["offset"], axis=1) % 28,
+                                d["directions"][:, 1:] % 28)
+  # No reversals: moving digits' motion; always: a zigzag.
+  still = sequences.make_switching_digits(images, labels, n, 0, 0.0)
+  assert np.all(still["directions"] == still["directions"][:, :1])
+  zigzag = sequences.make_switching_digits(images, labels, n, 0, 1.0)
+  np.testing.assert_array_equal(zigzag["directions"][:, 1:],
+                                -zigzag["directions"][:, :-1])
+  with pytest.raises(UserError, match="switch_prob must be in"):
+    sequences.make_switching_digits(images, labels, 3, 0, 1.5)
+
+
+@pytest.mark.parametrize("prob", [0.1, 0.35])
+def test_switching_digits_reverse_as_often_as_the_config_says(prob):
+  """Loaded the way a run loads them (config.data.switch_prob), the
+  fraction of reversals among 4,000 x 19 moves is within 4 standard errors
+  of the configured probability."""
+  from unsup_jax import configs
+  from unsup_jax.configs import tdvae
+  from unsup_jax.data import loader
+  config = tdvae.config()
+  config.data.update(name="switching_digits", switch_prob=prob)
+  configs.validate(config)
+  ds = loader.load_dataset(config)
+  assert ds.meta["switch_prob"] == prob
+  directions = ds.split("train")["directions"]
+  flips = directions[:, 1:] != directions[:, :-1]
+  error = np.sqrt(prob * (1 - prob) / flips.size)
+  assert abs(flips.mean() - prob) < 4 * error
+  # Reversals are independent of the step: each step's rate alike.
+  per_step = flips.mean(0)
+  assert np.all(np.abs(per_step - prob) < 4 * np.sqrt(
+      prob * (1 - prob) / flips.shape[0]))
+
+
+@pytest.mark.parametrize("prob", [0.0, 0.2, 0.5, 0.9])
+def test_switching_displacement_is_the_brute_force_distribution(prob):
+  """Against every pattern of reversals over `jump` moves, weighed by its
+  probability, summed by displacement."""
+  import itertools
+  for jump in range(1, 6):
+    expected = np.zeros(2 * jump + 1)
+    for flips in itertools.product((0, 1), repeat=jump):
+      weight = np.prod([prob if f else 1 - prob for f in flips])
+      direction, moved = 1, 0
+      for f in flips:
+        direction = -direction if f else direction
+        moved += direction
+      expected[moved + jump] += weight
+    np.testing.assert_allclose(sequences.switching_displacement(prob, jump),
+                               expected, rtol=1e-12, atol=1e-15)
+
+
+def test_switching_digits_move_as_the_exact_distribution_says(digits):
+  """The generator's displacements d steps ahead, relative to the last
+  move, have the distribution `switching_displacement` gives."""
+  images, labels = digits
+  d = sequences.make_switching_digits(images, labels, 3000, seed=5,
+                                      switch_prob=0.25)
+  t = 8
+  for jump in (1, 3):
+    moved = (d["offset"][:, t + jump] - d["offset"][:, t] + 14) % 28 - 14
+    moved = moved * d["directions"][:, t]
+    counts = np.bincount(moved + jump, minlength=2 * jump + 1) / len(moved)
+    expected = sequences.switching_displacement(0.25, jump)
+    np.testing.assert_allclose(counts, expected, atol=4 * np.sqrt(
+        0.25 / len(moved)))
 
 
 def test_moving_digits_cycle_their_sources(digits):
@@ -194,6 +279,8 @@ def test_oscillator_samples_follow_the_model():
 @pytest.mark.parametrize("name,frame,states", [
     ("moving_digits", (20, 28, 28, 1),
      {"label": (), "direction": (), "offset": (20,), "source": ()}),
+    ("switching_digits", (20, 28, 28, 1),
+     {"label": (), "directions": (20,), "offset": (20,), "source": ()}),
     ("oscillator", (40, 1), {"states": (40, 2)}),
     ("bouncing_balls", (20, 24, 24, 1), {"states": (20, 3, 4)}),
 ])

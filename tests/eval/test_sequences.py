@@ -155,3 +155,33 @@ def test_errors_by_horizon_against_a_loop():
   np.testing.assert_allclose(sequences.errors_by_horizon(bumped, target),
                              [0.0, 0.0, 4.0 / (5 * 6 * 7 * 2), 0.0],
                              rtol=1e-6)
+
+
+def test_best_of_k_is_the_closest_samples_error_by_brute_force():
+  rng = np.random.default_rng(0)
+  samples = rng.random((6, 5, 4, 3, 1))
+  target = rng.random((6, 4, 3, 1))
+  expected = [min(np.mean((samples[i, k] - target[i]) ** 2) for k in range(5))
+              for i in range(6)]
+  np.testing.assert_allclose(sequences.best_of_k(samples, target), expected,
+                             rtol=1e-12)
+  # A sample equal to the target: no error, whatever the others.
+  samples[2, 3] = target[2]
+  assert sequences.best_of_k(samples, target)[2] == 0.0
+
+
+def test_column_centre_is_the_circular_centre_of_the_frames():
+  frames = np.asarray(_digits(6))
+  np.testing.assert_allclose(
+      sequences.column_centre(frames.astype(np.float64).sum(axis=(1, 3))),
+      sequences.circular_centre(frames), rtol=1e-12)
+  mass = np.zeros((3, _WIDTH))
+  mass[0, 5] = 2.0                     # a point mass sits at its column
+  mass[1, [27, 1]] = 1.0               # across the wrap: at 0
+  centre = sequences.column_centre(mass)
+  np.testing.assert_allclose(centre[0], 5.0, atol=1e-9)
+  np.testing.assert_allclose(sequences.wrapped(centre[1], _WIDTH), 0.0,
+                             atol=1e-9)
+  assert np.isnan(centre[2])
+  np.testing.assert_array_equal(sequences.wrapped([27.0, -15.0, 3.0], 28),
+                                [-1.0, 13.0, 3.0])

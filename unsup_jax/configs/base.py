@@ -43,6 +43,8 @@ DATA = dict(
                  "of}"),
     index=Bool(False, doc="add feature 'index': each example's row in its "
                "split (methods that keep per-example state)"),
+    switch_prob=Float(0.2, min=0.0, max=1.0, doc="switching_digits: the "
+                      "chance per step that the digit reverses"),
 )
 STREAM = dict(
     split=Str("train"),

@@ -24,6 +24,9 @@ FIELDS = dict(
     beta1=Float(0.5, min=0.0, below=1.0, doc="Adam beta1 of both networks "
                 "(0.5: Radford et al. 2016; 0: Gulrajani et al. 2017)"),
     beta2=Float(0.999, min=0.0, below=1.0),
+    decay_from=Float(1.0, min=0.0, max=1.0, doc="fraction of "
+                     "train.num_steps after which both learning rates fall "
+                     "linearly to 0 (1 = constant rates)"),
     spectral_norm=Bool(False, doc="spectrally normalise D's kernels "
                        "(Miyato et al. 2018)"),
     ema_decay=Float(0.0, min=0.0, max=1.0, doc="moving average of G's "

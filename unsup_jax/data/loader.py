@@ -23,7 +23,8 @@ def load_dataset(config: ml_collections.ConfigDict) -> Dataset:
   d = config.data
   return sources.load(d.name, data_dir=d.data_dir or None,
                       num_train=d.num_train or None,
-                      num_test=d.num_test or None)
+                      num_test=d.num_test or None,
+                      switch_prob=d.switch_prob)
 
 
 def load(config: ml_collections.ConfigDict, workdir: str | None = None):

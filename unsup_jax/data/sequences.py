@@ -12,6 +12,14 @@ baselines:
   paper, in which the model has to infer the direction from two or
   more frames and can then predict arbitrarily far ahead. Hidden states:
   the digit (`source`, `label`), `direction` and per-frame `offset`.
+* `switching_digits`: moving digits whose future is uncertain: at every
+  step the digit reverses its direction with probability `switch_prob`
+  (the data config's `data.switch_prob`), so that d steps ahead it can be
+  at any of d + 1 positions, with known probabilities
+  (`switching_displacement`). A deterministic predictor can only average
+  them (a blur); a generative one can sample them. Hidden states: `source`,
+  `label`, per-frame `offset` and `directions` (the move into each frame;
+  at t = 0 the direction before the first move).
 * `oscillator`: noisy positions of a slightly damped harmonic oscillator,
   a linear-Gaussian state space model (Kalman, "A New Approach to Linear
   Filtering and Prediction Problems", J. Basic Engineering, 1960), so that
@@ -41,6 +49,8 @@ single split of 10,000 sequences of 20 frames, which we divide 9,000 /
 1,000. It has no hidden states.
 """
 
+import functools
+
 import numpy as np
 
 from unsup_jax.data.dataset import Dataset
@@ -52,17 +62,21 @@ from unsup_jax.errors import UserError
 
 __all__ = [
     "SEQUENCE_DATASETS", "is_sequence", "load", "load_tfds_moving_mnist",
-    "make_moving_digits", "render_moving_digits", "oscillator_model",
+    "make_moving_digits", "make_switching_digits", "switching_displacement",
+    "render_moving_digits", "oscillator_model",
     "make_oscillator", "make_bouncing_balls", "render_balls",
     "simulate_balls", "BALL_RADIUS", "BOX_SIZE", "NUM_BALLS", "BALL_SPEED",
 ]
 
-SEQUENCE_DATASETS = ("moving_digits", "oscillator", "bouncing_balls")
+SEQUENCE_DATASETS = ("moving_digits", "switching_digits", "oscillator",
+                     "bouncing_balls")
+DIGIT_SETS = ("moving_digits", "switching_digits")   # move mnist5k digits
 # Default numbers of sequences, and the seeds, of the train and test splits.
 DEFAULT_SIZES = {"train": 4_000, "test": 1_000}
 SEEDS = {"train": 0, "test": 1}
 
 DIGIT_LENGTH = 20          # frames per moving-digit sequence
+SWITCH_PROB = 0.2          # switching digits: reversals per step
 
 # The oscillator: period 16 steps, damping 0.97 per step, observation noise
 # std 0.3; the state starts in its stationary distribution.
@@ -113,11 +127,7 @@ def make_moving_digits(images: np.ndarray, labels: np.ndarray, num: int,
     [0, W) and `source` `[num]` int32 (the digit's row in `images`).
   """
   num, length = _check_size("num", num), _check_size("length", length)
-  images = np.asarray(images)
-  labels = np.asarray(labels)
-  if images.ndim != 4 or len(labels) != len(images) or not len(images):
-    raise ValueError(f"expected images [M, H, W, C] and labels [M], got "
-                     f"{images.shape} and {labels.shape}")
+  images, labels = _check_digits(images, labels)
   width = images.shape[2]
   rng = np.random.default_rng(seed)
   source = np.resize(rng.permutation(len(images)), num)
@@ -130,6 +140,80 @@ def make_moving_digits(images: np.ndarray, labels: np.ndarray, num: int,
           "direction": direction.astype(np.int32),
           "offset": offset.astype(np.int32),
           "source": source.astype(np.int32)}
+
+
+def _check_digits(images, labels):
+  images, labels = np.asarray(images), np.asarray(labels)
+  if images.ndim != 4 or len(labels) != len(images) or not len(images):
+    raise ValueError(f"expected images [M, H, W, C] and labels [M], got "
+                     f"{images.shape} and {labels.shape}")
+  return images, labels
+
+
+def make_switching_digits(images: np.ndarray, labels: np.ndarray, num: int,
+                          seed: int, switch_prob: float = SWITCH_PROB,
+                          length: int = DIGIT_LENGTH) -> dict:
+  """Moving digits that reverse at random moments.
+
+  As `make_moving_digits` (a digit per sequence, a start offset uniform in
+  [0, W), an initial direction +1 or -1 at even odds), but before each
+  move the direction flips with probability `switch_prob`, independently
+  at every step: `directions_t = -directions_{t-1}` with that probability,
+  `offset_t = (offset_{t-1} + directions_t) mod W`.
+
+  Args:
+    images: `[M, H, W, C]` source digits.
+    labels: `[M]` their classes.
+    num: number of sequences.
+    seed: the seed of `np.random.default_rng`.
+    switch_prob: probability of a reversal per step, in [0, 1].
+    length: frames per sequence, T.
+
+  Returns:
+    `frames` `[num, T, H, W, C]` float32, `label` `[num]` int32,
+    `directions` `[num, T]` int32 (the move into frame t; at t = 0 the
+    initial direction), `offset` `[num, T]` int32 in [0, W) and `source`
+    `[num]` int32.
+  """
+  num, length = _check_size("num", num), _check_size("length", length)
+  if not 0.0 <= switch_prob <= 1.0:
+    raise UserError(f"switch_prob must be in [0, 1], got {switch_prob!r}")
+  images, labels = _check_digits(images, labels)
+  width = images.shape[2]
+  rng = np.random.default_rng(seed)
+  source = np.resize(rng.permutation(len(images)), num)
+  u = rng.random((num, length + 1))   # one call: prefixes independent of num
+  first = np.where(u[:, 0] < 0.5, 1, -1)
+  start = np.minimum((u[:, 1] * width).astype(np.int64), width - 1)
+  flips = np.cumsum(u[:, 2:] < switch_prob, axis=1)         # [num, T - 1]
+  directions = np.concatenate(
+      [first[:, None], first[:, None] * (1 - 2 * (flips % 2))], axis=1)
+  offset = np.concatenate(
+      [start[:, None], start[:, None] + np.cumsum(directions[:, 1:], 1)],
+      axis=1) % width
+  return {"frames": render_moving_digits(images, source, offset),
+          "label": labels[source].astype(np.int32),
+          "directions": directions.astype(np.int32),
+          "offset": offset.astype(np.int32),
+          "source": source.astype(np.int32)}
+
+
+def switching_displacement(switch_prob: float, jump: int) -> np.ndarray:
+  """The exact distribution of a switching digit's displacement `jump`
+  steps ahead, relative to its current direction: `[2 * jump + 1]`
+  probabilities of displacements -jump .. jump (times the direction of the
+  last move), by dynamic programming over (direction, displacement)."""
+  size = 2 * jump + 1
+  p = np.zeros((2, size))          # [same / reversed direction, displacement]
+  p[0, jump] = 1.0
+  for _ in range(jump):
+    q = np.zeros_like(p)
+    for now, sign in ((0, 1), (1, -1)):
+      for nxt, nxt_sign in ((0, 1), (1, -1)):
+        stay = (1 - switch_prob) if nxt == now else switch_prob
+        q[nxt] += stay * np.roll(p[now], nxt_sign)
+    p = q
+  return p.sum(0)
 
 
 # ------------------------------------------------------------ oscillator --
@@ -228,11 +312,14 @@ def make_bouncing_balls(num: int, seed: int,
 
 def load(name: str, num_train: int | None = None,
          num_test: int | None = None, *,
-         digits: Dataset | None = None) -> Dataset:
+         digits: Dataset | None = None,
+         switch_prob: float = SWITCH_PROB) -> Dataset:
   """The sequence dataset `name` with `num_train` / `num_test` sequences
   (default 4,000 / 1,000), train from seed 0 and test from seed 1;
-  `moving_digits` moves the images of `digits` (mnist5k, whose train and
-  test digits make the train and test sequences).
+  `moving_digits` and `switching_digits` move the images of `digits`
+  (mnist5k, whose train and test digits make the train and test
+  sequences), the latter reversing with probability `switch_prob` per
+  step.
 
   Returns:
     A Dataset with splits "train" and "test" of `frames` `[N, T, ...]`
@@ -244,14 +331,16 @@ def load(name: str, num_train: int | None = None,
   sizes = {"train": num_train, "test": num_test}
   sizes = {s: _check_size(f"num_{s}", n) if n is not None
            else DEFAULT_SIZES[s] for s, n in sizes.items()}
-  if name == "moving_digits":
+  if name in DIGIT_SETS:
     if digits is None:
-      raise ValueError("moving_digits needs the digits it moves")
-    splits = {s: make_moving_digits(digits.split(s)["image"],
-                                    digits.split(s)["label"], n, SEEDS[s])
-              for s, n in sizes.items()}
+      raise ValueError(f"{name} needs the digits it moves")
+    make = (make_moving_digits if name == "moving_digits" else
+            functools.partial(make_switching_digits, switch_prob=switch_prob))
+    splits = {s: make(digits.split(s)["image"], digits.split(s)["label"], n,
+                      SEEDS[s]) for s, n in sizes.items()}
+    meta = {} if name == "moving_digits" else {"switch_prob": switch_prob}
     return Dataset.create(name, splits, num_classes=10,
-                          sequence_length=DIGIT_LENGTH)
+                          sequence_length=DIGIT_LENGTH, **meta)
   if name == "oscillator":
     splits = {s: make_oscillator(n, SEEDS[s]) for s, n in sizes.items()}
     model = oscillator_model()

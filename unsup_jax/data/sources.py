@@ -13,9 +13,10 @@ Two factor datasets are rendered in-project (`data/sprites.py`,
 examples also carry their `factors`; so do `tfds:dsprites` and
 `tfds:shapes3d`, read with their factor labels.
 
-Three sequence datasets are generated in-project (`data/sequences.py`):
+Four sequence datasets are generated in-project (`data/sequences.py`):
 `moving_digits` (mnist5k digits moving left or right with wrap-around, as
-in the TD-VAE paper), `oscillator` (a linear-Gaussian state space model,
+in the TD-VAE paper), `switching_digits` (the same, reversing at random
+moments: an uncertain future), `oscillator` (a linear-Gaussian state space model,
 with its matrices in the metadata for a Kalman filter) and `bouncing_balls`.
 Their examples carry `frames` `[N, T, ...]` float32 and their hidden states;
 they are built at the sizes asked for. `tfds:moving_mnist` gives the real
@@ -266,7 +267,8 @@ def _load_tfds(name: str, data_dir: str | None, num_train: int | None = None,
 
 def load(name: str, *, data_dir: str | None = None,
          num_train: int | None = None,
-         num_test: int | None = None) -> Dataset:
+         num_test: int | None = None,
+         switch_prob: float = sequences.SWITCH_PROB) -> Dataset:
   """Loads a dataset by name.
 
   Args:
@@ -278,6 +280,7 @@ def load(name: str, *, data_dir: str | None = None,
     num_train: if given, keep only the first `num_train` train examples
       (the procedural factor and sequence sets generate only these).
     num_test: if given, keep only the first `num_test` test examples.
+    switch_prob: `switching_digits`' probability of a reversal per step.
 
   Returns:
     The Dataset; its arrays are read-only. Offline datasets are cached, so
@@ -298,10 +301,11 @@ def load(name: str, *, data_dir: str | None = None,
       _CACHE[key] = factors.procedural(name, num_train, num_test)
     return _CACHE[key]
   if sequences.is_sequence(name):      # generated at the sizes asked for
-    key = f"{name}:{num_train}:{num_test}"
+    key = f"{name}:{num_train}:{num_test}:{switch_prob}"
     if key not in _CACHE:
-      digits = load("mnist5k") if name == "moving_digits" else None
-      _CACHE[key] = sequences.load(name, num_train, num_test, digits=digits)
+      digits = load("mnist5k") if name in sequences.DIGIT_SETS else None
+      _CACHE[key] = sequences.load(name, num_train, num_test, digits=digits,
+                                   switch_prob=switch_prob)
     return _CACHE[key]
   if name in OFFLINE_DATASETS:
     if name not in _CACHE:

@@ -27,20 +27,39 @@ BLANK = 0.25  # Gray of the frames a rollout does not predict.
 
 
 def prediction_error(per_jump: dict, path: str) -> str:
-  """MSE and predictive log-likelihood against the jump d, per model."""
-  fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-  for name, d in per_jump.items():
-    jumps = np.arange(1, len(d["mse"]) + 1)
-    axes[0].plot(jumps, d["mse"], **STYLE[name])
-    axes[1].plot(jumps, d["ll"], **STYLE[name])
-  axes[0].set(xlabel="jump d (steps ahead)", ylabel="mean squared error",
-              title="Prediction error of x_{t+d} from b_t")
-  axes[1].set(xlabel="jump d (steps ahead)",
-              ylabel="log-likelihood (nats per frame)",
-              title="Predictive log-likelihood")
+  """MSE and predictive log-likelihood against the jump d, per model; the
+  best-of-K error where the models have one; on switching digits the
+  spread of sampled positions beside the true spread."""
+  models = {m: d for m, d in per_jump.items() if m != "spread"}
+  panels = [("mse", "mean squared error", "Prediction error of x_{t+d} "
+             "from b_t"), ("ll", "log-likelihood (nats per frame)",
+                           "Predictive log-likelihood")]
+  if any("best" in d for d in models.values()):
+    panels.append(("best", "best-of-K squared error",
+                   "Error of the closest sample"))
+  spread = per_jump.get("spread")
+  fig, axes = plt.subplots(1, len(panels) + (spread is not None),
+                           figsize=(5 * (len(panels) + (spread is not None)),
+                                    3.8))
+  size = len(next(iter(models.values()))["mse"])
+  jumps = np.arange(1, size + 1)
+  for ax, (key, label, title) in zip(axes, panels):
+    for name, d in models.items():
+      if key in d:
+        ax.plot(jumps, d[key], **STYLE[name])
+    ax.set(xlabel="jump d (steps ahead)", ylabel=label, title=title)
+  if spread is not None:
+    axes[-1].plot(jumps, spread["tdvae"], **STYLE["tdvae"])
+    axes[-1].plot(jumps, spread["true"], color="black", linestyle="--",
+                  marker=".", label="true (the generator's)")
+    axes[-1].axhline(0.0, **dict(STYLE["lstm"], marker=None))
+    axes[-1].set(xlabel="jump d (steps ahead)",
+                 ylabel="std of the displacement (pixels)",
+                 title="Spread of sampled positions")
+    axes[-1].legend(fontsize=8)
   for ax in axes:
     ax.grid(alpha=0.3)
-    ax.set_xticks(np.arange(1, len(next(iter(per_jump.values()))["mse"]) + 1))
+    ax.set_xticks(jumps)
   axes[0].legend(fontsize=8)
   fig.tight_layout()
   return viz.save_figure(fig, path)

@@ -61,11 +61,13 @@ def test_rollouts_have_the_requested_shapes_and_depend_on_the_key():
   np.testing.assert_array_equal(out, draw(1))
   assert not np.allclose(out, draw(2))
   assert draw(1, jump=5, n=6).shape == (5, 6, 1)
-  mean, ll = tdvae_predict.predict_jump(
+  out = tdvae_predict.predict_jump(
       jax.random.key(3), params, b[:, 9], jnp.asarray(batch["frames"][:5, 12]),
       model=model, jump=3, samples=4)
-  assert mean.shape == (5, 1) and ll.shape == (5,)
-  assert np.all(np.isfinite(ll))
+  assert set(out) == {"mean", "ll", "best"}
+  assert out["mean"].shape == (5, 1) and out["ll"].shape == (5,)
+  assert out["best"].shape == (5,)
+  assert np.all(np.isfinite(out["ll"]))
 
 
 def test_pmap_steps_equal_jit_steps():
@@ -189,3 +191,60 @@ def test_the_tfds_moving_mnist_path_trains_and_reports(tmp_path):
   assert np.isfinite(results["test_mse_tdvae_d1"])
   assert "test_rollout_identity" not in results    # 64x64, two digits
   assert os.path.exists(tmp_path / "figures" / "rollouts.png")
+
+
+def test_switching_digit_predictions_against_their_samples_recomputed():
+  """`predict_jump` on 28x28 frames: its mean, best-of-K error, column
+  masses and Monte-Carlo log-likelihood recomputed in numpy from the same
+  sampled states (Bernoulli frames: log-likelihood from the logits)."""
+  config = _tiny("tdvae_switching_digits")
+  method, _ = build(config)
+  batch = first_batches(config, 1)[0]
+  state = jax.device_get(method.init(jax.random.key(0), batch))
+  model, _ = method_lib.make_models(config.tdvae, (28, 28, 1))
+  params = state.params["tdvae"]
+  b = tdvae_predict.beliefs(params, jnp.asarray(batch["frames"][:3]),
+                            model=model)[:, 6]
+  x = np.asarray(batch["frames"][:3, 8])
+  key, samples = jax.random.key(4), 5
+  out = jax.device_get(tdvae_predict.predict_jump(
+      key, params, b, jnp.asarray(x), model=model, jump=2, samples=samples,
+      frame_shape=(28, 28, 1)))
+  keys = lambda salt: jax.random.split(jax.random.fold_in(key, salt),
+                                       3 * samples)
+  z = tdvae_predict.sample_jump(model, params, tdvae_predict.sample_belief(
+      model, params, jnp.repeat(b, samples, axis=0), keys(0)), 2, keys(1))
+  logits = np.asarray(model.apply({"params": params}, z,
+                                  method=model.decode), np.float64)
+  probs = (1 / (1 + np.exp(-logits))).reshape(3, samples, -1)
+  flat = x.reshape(3, 1, -1).astype(np.float64)
+  np.testing.assert_allclose(out["mean"], probs.mean(1), rtol=1e-5,
+                             atol=1e-6)
+  np.testing.assert_allclose(
+      out["best"], np.square(probs - flat).mean(-1).min(-1), rtol=1e-5)
+  np.testing.assert_allclose(
+      out["columns"], probs.reshape(3, samples, 28, 28).sum(2), rtol=1e-5)
+  log_p = (flat * -np.logaddexp(0, -logits.reshape(3, samples, -1)) +
+           (1 - flat) * -np.logaddexp(0, logits.reshape(3, samples, -1)))
+  per_sample = log_p.sum(-1)
+  expected = np.log(np.mean(np.exp(per_sample - per_sample.max(1, keepdims=True)),
+                            1)) + per_sample.max(1)
+  np.testing.assert_allclose(out["ll"], expected, rtol=1e-5)
+
+
+def test_spreads_of_sampled_and_true_positions():
+  from unsup_jax.methods.sequences import tdvae_eval
+  # Point masses at known columns: each sample's displacement is exact.
+  moved = np.array([[1.0, -1.0, 1.0, 3.0], [2.0, 2.0, 2.0, 2.0]])
+  now = np.array([10.0, 27.0])
+  columns = np.zeros((2, 4, 28))
+  for i in range(2):
+    for s in range(4):
+      columns[i, s, int((now[i] + moved[i, s]) % 28)] = 1.0
+  expected = np.sqrt(np.mean(np.var(moved, axis=1)))
+  np.testing.assert_allclose(tdvae_eval.sample_spread(columns, now),
+                             expected, rtol=1e-9)
+  # One move ahead the displacement is +-1: std 2 sqrt(p (1 - p)).
+  for p in (0.0, 0.2, 0.5):
+    np.testing.assert_allclose(tdvae_eval.true_spread(p, 1),
+                               2 * np.sqrt(p * (1 - p)), atol=1e-12)

@@ -22,7 +22,8 @@ Stabilisers, each a field of the `gan` config section:
   arXiv:1802.05957); the power-iteration vectors are `extra["spectral"]`,
   advanced once per discriminator update.
 * `g_learning_rate` / `d_learning_rate`: the two time-scale update rule
-  (Heusel et al. 2017, arXiv:1706.08500); `beta1`: Adam's first moment
+  (Heusel et al. 2017, arXiv:1706.08500); `decay_from` < 1 lets both fall
+  linearly to 0 over the last part of the run; `beta1`: Adam's first moment
   (0.5 in DCGAN, 0 in WGAN-GP and the SN-GAN setups).
 * `real_label` < 1: one-sided label smoothing (Salimans et al. 2016,
   arXiv:1606.03498), for the cross-entropy losses.
@@ -86,11 +87,28 @@ def networks(config: ml_collections.ConfigDict, image_shape) -> Networks:
                   ml_collections.FrozenConfigDict(g))
 
 
+def learning_rate(peak: float, updates: int, decay_from: float):
+  """`peak` for the first `decay_from` of `updates`, then falling linearly
+  to 0 at the last update (a constant `peak` when `decay_from` = 1)."""
+  start = int(round(decay_from * updates))
+  if start >= updates:
+    return peak
+  return optax.join_schedules(
+      [optax.constant_schedule(peak),
+       optax.linear_schedule(peak, 0.0, updates - start)], [start])
+
+
 def optimizers(config: ml_collections.ConfigDict) -> dict:
-  """Adam for each network, at its own learning rate (two time scales)."""
-  g = config.gan
-  return {"generator": optax.adam(g.g_learning_rate, g.beta1, g.beta2),
-          "discriminator": optax.adam(g.d_learning_rate, g.beta1, g.beta2)}
+  """Adam for each network, at its own learning rate (two time scales),
+  with the linear decay of `gan.decay_from` (D counts `n_critic` updates
+  per step)."""
+  g, steps = config.gan, config.train.num_steps
+  return {"generator": optax.adam(
+              learning_rate(g.g_learning_rate, steps, g.decay_from),
+              g.beta1, g.beta2),
+          "discriminator": optax.adam(
+              learning_rate(g.d_learning_rate, steps * g.n_critic,
+                            g.decay_from), g.beta1, g.beta2)}
 
 
 def noise(key, batch_size: int, noise_dim: int, axis_name=None):

@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from unsup_jax.data import sequences
 from unsup_jax.eval import feature_classifier, sequences as seq_eval
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.methods.sequences.tdvae_predict import (beliefs, belief_means,
@@ -62,7 +63,8 @@ class Setting(NamedTuple):
   """What the evaluation of one config reads: the `tdvae` section, the
   networks, the sequences' length and frame shape, the state space model
   of linear-Gaussian data (or None), whether the frames are moving digits,
-  the workdir (the digit classifier's cache) and `terms_fn(params, frames,
+  the reversal probability of switching digits (or None), the workdir (the
+  digit classifier's cache) and `terms_fn(params, frames,
   keys) -> {term: [B, pairs]}`, the bound's terms over time pairs
   (`tdvae.pair_terms`)."""
   t: Any
@@ -72,6 +74,7 @@ class Setting(NamedTuple):
   frame_shape: tuple[int, ...]
   ssm: Any
   digits: bool
+  switch_prob: float | None
   workdir: str | None
   terms_fn: Callable
 
@@ -87,7 +90,8 @@ def setting(config, model: TDVAE, predictor, spec, workdir, *,
       frame_shape=shape[1:],
       ssm=None if ssm is None else kalman.LinearGaussian.from_arrays(ssm),
       digits=(shape[1:] == (28, 28, 1) and
-              {"label", "direction"} <= set(spec.features)),
+              {"label", "offset"} <= set(spec.features)),
+      switch_prob=spec.meta.get("switch_prob"),
       workdir=workdir, terms_fn=terms_fn)
 
 
@@ -178,15 +182,21 @@ def copy_log_lik(st: Setting, x, y, fit) -> np.ndarray:
 
 
 def per_jump(st: Setting, params, b, frames, base, data, key) -> dict:
-  """`{model: {"mse": [D], "ll": [D]}}` of every predictor (module
-  docstring)."""
+  """`{model: {"mse": [D], "ll": [D], "best": [D]}}` of every predictor
+  (module docstring; "best" is the best-of-K error, a deterministic
+  predictor's own error), and on switching digits `{"spread": {"tdvae":
+  [D], "true": [D]}}`."""
   ts, n = times(st), frames.shape[0]
   flat = lambda a: a.reshape(a.shape[0] * a.shape[1], -1)
   now = flat(frames[:, ts])
   beliefs = b[:, ts].reshape(-1, b.shape[-1])
   names = ["tdvae", "copy"] + ([] if base is None else ["lstm"]) + (
       [] if st.ssm is None else ["kalman"])
-  out = {m: {"mse": [], "ll": []} for m in names}
+  out = {m: {"mse": [], "ll": [], "best": []} for m in names}
+  spread = {"tdvae": [], "true": []}
+  switching = st.switch_prob is not None
+  if switching:
+    now_centre = seq_eval.circular_centre(frames[:, ts]).reshape(-1)
   filtered = None
   if st.ssm is not None:
     filtered = jax.jit(jax.vmap(functools.partial(
@@ -194,34 +204,64 @@ def per_jump(st: Setting, params, b, frames, base, data, key) -> dict:
             jnp.asarray(frames.reshape(n, st.length, -1)))
   for d in range(1, st.t.max_jump + 1):
     target = flat(frames[:, ts + d])
-    mean, ll = map_batches(
+    pred = map_batches(
         lambda k, bb, xx, d=d: predict_jump(
             k, params, bb, xx, model=st.model, jump=d,
-            samples=st.t.eval_samples),
+            samples=st.t.eval_samples,
+            frame_shape=st.frame_shape if switching else None),
         beliefs, target, batch_size=_ROW_BATCH,
         key=jax.random.fold_in(key, d))
-    preds = {"tdvae": (mean, ll)}
+    preds = {"tdvae": (pred["mean"], pred["ll"], pred["best"])}
     fit = copy_fit(st, data, d)
-    preds["copy"] = (now, copy_log_lik(st, now, target, fit))
+    copy_err = np.mean(np.square(now - target), axis=-1)
+    preds["copy"] = (now, copy_log_lik(st, now, target, fit), copy_err)
     if base is not None:
       predict, lstm_b = base
       o, logvar = predict(d, lstm_b[:, ts].reshape(-1, lstm_b.shape[-1]))
-      preds["lstm"] = (np.asarray(mean_of(st.t.likelihood, o)),
-                       np.asarray(log_likelihood(
-                           st.t.likelihood, jnp.asarray(target),
-                           jnp.asarray(o), logvar)))
+      mean = np.asarray(mean_of(st.t.likelihood, o))
+      preds["lstm"] = (mean, np.asarray(log_likelihood(
+          st.t.likelihood, jnp.asarray(target), jnp.asarray(o), logvar)),
+                       np.mean(np.square(mean - target), axis=-1))
     if filtered is not None:
       km = np.asarray(filtered["mean"][:, d - 1, ts]).reshape(
           target.shape)
       kc = filtered["cov"][:, d - 1, ts]
       kc = kc.reshape((-1,) + kc.shape[-2:])
       preds["kalman"] = (km, np.asarray(kalman.gaussian_log_prob(
-          jnp.asarray(target), jnp.asarray(km), kc)))
-    for m, (pred, ll) in preds.items():
-      out[m]["mse"].append(float(np.mean(np.square(pred - target))))
+          jnp.asarray(target), jnp.asarray(km), kc)), None)
+    for m, (mean, ll, best) in preds.items():
+      out[m]["mse"].append(float(np.mean(np.square(mean - target))))
       out[m]["ll"].append(float(np.mean(ll)))
-  return {m: {k: np.asarray(v) for k, v in d.items()}
-          for m, d in out.items()}
+      if best is not None:
+        out[m]["best"].append(float(np.mean(best)))
+    if switching:
+      spread["tdvae"].append(sample_spread(pred["columns"], now_centre))
+      spread["true"].append(true_spread(st.switch_prob, d))
+  out = {m: {k: np.asarray(v) for k, v in d.items() if len(v)}
+         for m, d in out.items()}
+  if switching:
+    out["spread"] = {k: np.asarray(v) for k, v in spread.items()}
+  return out
+
+
+def sample_spread(columns, now_centre) -> float:
+  """The spread of sampled positions: the root mean (over scored
+  predictions) of the variance (over samples) of each sample's
+  displacement from the current position. `columns` `[N, S, W]` column
+  masses of the samples, `now_centre` `[N]` the current centres."""
+  width = columns.shape[-1]
+  moved = seq_eval.wrapped(seq_eval.column_centre(columns) -
+                           now_centre[:, None], width)
+  return float(np.sqrt(np.nanmean(np.nanvar(moved, axis=1))))
+
+
+def true_spread(switch_prob: float, jump: int) -> float:
+  """The standard deviation of a switching digit's displacement `jump`
+  steps ahead, given its past (`data.sequences.switching_displacement`)."""
+  p = sequences.switching_displacement(switch_prob, jump)
+  moves = np.arange(-jump, jump + 1)
+  mean = p @ moves
+  return float(np.sqrt(p @ np.square(moves - mean)))
 
 
 def rollouts(st: Setting, params, b, frames, base, key):
@@ -253,8 +293,9 @@ def rollouts(st: Setting, params, b, frames, base, key):
     reach = min(t.max_jump, horizon)
     o = np.stack([mean_of(t.likelihood, predict(d, lstm_b[:, now])[0])
                   for d in range(1, reach + 1)], axis=1)
-    per_step["lstm"] = seq_eval.errors_by_horizon(
-        o.reshape((n, reach) + st.frame_shape), truth[:, :reach])
+    o = o.reshape((n, reach) + st.frame_shape)
+    per_step["lstm"] = seq_eval.errors_by_horizon(o, truth[:, :reach])
+    kept["lstm"] = o
   jump = t.rollout_jump
   draws = kept["tdvae" if jump == 1 else "tdvae_jumpy"] if jump in (
       1, t.max_jump) else _strip(st, params, b, now, jump, key)
@@ -328,36 +369,43 @@ def belief_track(st: Setting, params, b, frames, test, key) -> dict:
 
 
 def digit_metrics(st: Setting, kept: dict, test, n: int) -> dict:
-  """Identity and direction kept by sampled rollouts and by the true
-  future frames (`rollout_identity`, `true_identity`, ...)."""
+  """Identity (and, with a fixed direction per sequence, direction) kept by
+  sampled rollouts, by the LSTM's predictions and by the true future frames
+  (`rollout_identity`, `rollout_identity_lstm`, `true_identity`, ...)."""
   labels = np.asarray(test["label"][:n])
-  direction = np.asarray(test["direction"][:n])
   clf = feature_classifier.cached(st.t.classifier_path, st.workdir)
   identity = lambda f: float(np.mean(clf.predict(seq_eval.centre_columns(
       f.reshape((-1,) + st.frame_shape))).reshape(f.shape[:-3]) ==
       labels.reshape((n,) + (1,) * (f.ndim - 4))))
-  moves = lambda f: float(np.mean(seq_eval.direction(f) == direction.reshape(
-      (n,) + (1,) * (f.ndim - 5))))
   truth = np.asarray(test["frames"][:n, st.t.observe:])
-  out = {"true_identity": identity(truth), "true_direction": moves(truth)}
+  out = {"true_identity": identity(truth)}
+  direction = None
+  if "direction" in test:
+    direction = np.asarray(test["direction"][:n])
+    moves = lambda f: float(np.mean(seq_eval.direction(f) == direction.reshape(
+        (n,) + (1,) * (f.ndim - 5))))
+    out["true_direction"] = moves(truth)
   for name, draws in kept.items():
-    suffix = "_jumpy" if name == "tdvae_jumpy" else ""
+    suffix = {"tdvae": "", "tdvae_jumpy": "_jumpy"}.get(name, f"_{name}")
     out[f"rollout_identity{suffix}"] = identity(draws)
-    if draws.shape[2] > 1:
+    if direction is not None and draws.shape[-4] > 1:
       out[f"rollout_direction{suffix}"] = moves(draws)
   return out
 
 
 def jump_metrics(jumps: dict) -> dict:
-  """Per jump and averaged MSE and log-likelihood of every predictor, and
-  TD-VAE's ratio to (and gap from) the Kalman filter."""
+  """Per jump and averaged MSE, log-likelihood and best-of-K error of every
+  predictor (`mse_lstm_d1`, `best_tdvae`, ...), the spreads of switching
+  digits (`spread_tdvae_d1`, `spread_true_d1`), and TD-VAE's ratio to (and
+  gap from) the Kalman filter."""
   out = {}
   for m, d in jumps.items():
+    name = (lambda k, m=m: f"{k}_{m}") if m != "spread" else (
+        lambda k: f"spread_{k}")
     for k, values in d.items():
-      out.update({f"{k}_{m}_d{j + 1}": float(v)
+      out.update({f"{name(k)}_d{j + 1}": float(v)
                   for j, v in enumerate(values)})
-    out[f"mse_{m}"] = float(np.mean(d["mse"]))
-    out[f"ll_{m}"] = float(np.mean(d["ll"]))
+      out[name(k)] = float(np.mean(values))
   if "kalman" in jumps:
     out["mse_ratio_to_kalman"] = float(np.mean(
         jumps["tdvae"]["mse"] / jumps["kalman"]["mse"]))

@@ -43,22 +43,37 @@ def _keys(key, n, salt):
   return jax.random.split(jax.random.fold_in(key, salt), n)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "samples"))
-def predict_jump(key, params, b, x, *, model: TDVAE, jump, samples: int):
+@functools.partial(jax.jit,
+                   static_argnames=("model", "samples", "frame_shape"))
+def predict_jump(key, params, b, x, *, model: TDVAE, jump, samples: int,
+                 frame_shape=None):
   """TD-VAE's prediction `jump` steps ahead of beliefs `b` `[N, H]` for
-  targets `x` `[N, ...]`: (predictive mean `[N, P]`, log-likelihood `[N]`)
-  from `samples` sampled states each."""
+  targets `x` `[N, ...]` from `samples` sampled states each.
+
+  Returns:
+    `mean` `[N, P]`, the mean of the decoded means; `ll` `[N]`, the
+    Monte-Carlo predictive log-likelihood; `best` `[N]`, the mean squared
+    error of the closest decoded mean (best of `samples`); with
+    `frame_shape` `(H, W, C)`, `columns` `[N, samples, W]`, the column
+    masses of every decoded mean (where each sample put the object).
+  """
   n = b.shape[0]
   b = jnp.repeat(b, samples, axis=0)
   z = sample_jump(model, params, sample_belief(
       model, params, b, _keys(key, n * samples, 0)), jump,
                   _keys(key, n * samples, 1))
   out = model.apply({"params": params}, z, method=TDVAE.decode)
-  x = jnp.repeat(x.reshape(n, -1), samples, axis=0)
-  ll = model.apply({"params": params}, x, out, method=TDVAE.log_likelihood)
+  x = x.reshape(n, -1)
+  ll = model.apply({"params": params}, jnp.repeat(x, samples, axis=0), out,
+                   method=TDVAE.log_likelihood)
   ll = jax.nn.logsumexp(ll.reshape(n, samples), axis=1) - jnp.log(samples)
-  mean = mean_of(model.likelihood, out).reshape(n, samples, -1).mean(1)
-  return mean, ll
+  means = mean_of(model.likelihood, out).reshape(n, samples, -1)
+  result = {"mean": means.mean(1), "ll": ll,
+            "best": jnp.square(means - x[:, None]).mean(-1).min(-1)}
+  if frame_shape is not None:
+    result["columns"] = means.reshape(
+        (n, samples) + tuple(frame_shape)).sum(axis=(2, 4))
+  return result
 
 
 @functools.partial(jax.jit, static_argnames=("model", "num_jumps"))

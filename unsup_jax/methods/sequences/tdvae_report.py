@@ -22,16 +22,28 @@ def notes(results: dict, max_jump: int, horizon: int, observe: int) -> list:
   get = lambda k: results.get(f"test_{k}")
   models = [m for m in ("tdvae", "kalman", "lstm", "copy")
             if get(f"mse_{m}_d1") is not None]
+  best = [m for m in ("tdvae", "lstm") if get(f"best_{m}_d1") is not None]
+  spread = get("spread_tdvae_d1") is not None
   rows = [[str(d)] + [f"{get(f'mse_{m}_d{d}'):.4g}" for m in models] +
-          [f"{get(f'll_{m}_d{d}'):.4g}" for m in models]
+          [f"{get(f'll_{m}_d{d}'):.4g}" for m in models] +
+          [f"{get(f'best_{m}_d{d}'):.4g}" for m in best] +
+          ([f"{get(f'spread_tdvae_d{d}'):.3g}",
+            f"{get(f'spread_true_d{d}'):.3g}"] if spread else [])
           for d in range(1, max_jump + 1)]
   head = (["jump d"] + [f"MSE {LABELS[m]}" for m in models] +
-          [f"log-lik {LABELS[m]}" for m in models])
+          [f"log-lik {LABELS[m]}" for m in models] +
+          [f"best-of-K MSE {LABELS[m]}" for m in best] +
+          (["spread TD-VAE (px)", "spread true (px)"] if spread else []))
   out = ["### Predictions d steps ahead\n\nFrom the belief at every t of "
          "the scored test sequences: mean squared error of the predictive "
          "mean per observed value, and predictive log-likelihood in nats "
-         "per frame (TD-VAE's a Monte-Carlo estimate over its samples).\n\n"
-         + viz_report.markdown_table(head, rows)]
+         "per frame (TD-VAE's a Monte-Carlo estimate over its samples)"
+         + ("; best-of-K: the error of the closest of TD-VAE's K samples "
+            "(a deterministic predictor's is its own error)" if best else "")
+         + ("; spread: the standard deviation of the sampled positions' "
+            "displacement from the current one, beside the generator's "
+            "(a deterministic predictor's is 0)" if spread else "")
+         + ".\n\n" + viz_report.markdown_table(head, rows)]
   if get("mse_ratio_to_kalman") is not None:
     out[-1] += (f"\n\nTD-VAE's error is {get('mse_ratio_to_kalman'):.3f}x "
                 f"the Kalman filter's (mean over jumps); its log-likelihood "
@@ -54,11 +66,15 @@ def notes(results: dict, max_jump: int, horizon: int, observe: int) -> list:
              f"reached by that predictor).\n\n" + viz_report.markdown_table(
                  ["k"] + [LABELS[m] for m in models], rows))
   if get("rollout_identity") is not None:
-    out[-1] += (f"\n\nSampled rollouts keep the digit in "
-                f"{get('rollout_identity'):.1%} of their frames and move in "
-                f"the true direction in "
-                f"{get('rollout_direction') or 0:.1%} of rollouts; the true "
-                f"future frames score {get('true_identity'):.1%} and "
-                f"{get('true_direction'):.1%} (the classifier's and the "
-                "direction estimate's own accuracy).")
+    out[-1] += (f"\n\nThe classifier reads the digit in "
+                f"{get('rollout_identity'):.1%} of the sampled rollouts' "
+                f"frames" + (f" and {get('rollout_identity_lstm'):.1%} of the "
+                             "LSTM's predictions" if get(
+                                 "rollout_identity_lstm") is not None else "")
+                + f"; in the true future frames, {get('true_identity'):.1%} "
+                "(the classifier's own accuracy).")
+    if get("true_direction") is not None:
+      out[-1] += (f" Sampled rollouts move in the true direction in "
+                  f"{get('rollout_direction') or 0:.1%} of rollouts (the "
+                  f"true frames: {get('true_direction'):.1%}).")
   return out
