@@ -21,7 +21,7 @@ def get_config(arg=None):
   c.prior_inpaint.update(gan_experiment="dcgan_mnist",
                          context_experiment="inpainting_mnist",
                          steps=500, restarts=4, learning_rate=0.03,
-                         perceptual_weight=0.003, window=7)
+                         perceptual_weight=0.003, window=7, hole_size=16)
   if arg == "smoke":
     c.prior_inpaint.update(model_variant="smoke", gan_steps=4, context_steps=4, steps=5,
                            restarts=2)

@@ -15,6 +15,9 @@ FIELDS = dict(
     gan_steps=Int(0, min=0, doc="GAN training steps (0 = its experiment's)"),
     context_steps=Int(0, min=0, doc="context encoder steps (0 = its "
                       "experiment's)"),
+    hole_size=Int(0, min=0, doc="side of the holes, for the context "
+                  "encoder's training and both methods' test masks (0 = "
+                  "its experiment's inpaint.size)"),
     steps=Int(500, min=1, doc="Adam steps on the latents of each image"),
     learning_rate=Float(0.03, above=0.0, doc="Adam's, on the latents"),
     perceptual_weight=Float(0.003, min=0.0, doc="lambda (paper: 0.003)"),

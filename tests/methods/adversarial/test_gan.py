@@ -221,6 +221,35 @@ def test_two_time_scales_use_their_own_learning_rates():
     assert moves.max() <= lr * (1 + 1e-4)   # rounding of w - w'
 
 
+def test_learning_rates_decay_linearly_to_zero_after_decay_from():
+  """gan.decay_from = 0.6 of 10 steps: the peak for 6 updates, then
+  peak * (1 - k / 4) at the k-th of the last 4 (D counts n_critic updates
+  per step); 1 keeps the peak."""
+  assert gan.learning_rate(3e-4, 10, 1.0) == 3e-4
+  schedule = gan.learning_rate(3e-4, 10, 0.6)
+  expected = [3e-4] * 7 + [3e-4 * (1 - k / 4) for k in range(1, 4)] + [0.0]
+  np.testing.assert_allclose([schedule(i) for i in range(11)], expected,
+                             rtol=1e-6, atol=1e-12)
+  config = _tiny(decay_from=0.5, n_critic=2, d_learning_rate=4e-4)
+  config.train.num_steps = 8
+  tx = gan.optimizers(config)
+  params = {"w": np.ones(3, np.float32)}
+  for part, updates, peak in (("generator", 8, 2e-4),
+                              ("discriminator", 16, 4e-4)):
+    opt_state = tx[part].init(params)
+    moves = []
+    for _ in range(updates):
+      step, opt_state = tx[part].update({"w": np.ones(3, np.float32)},
+                                        opt_state)
+      moves.append(-float(step["w"][0]))
+    # Adam's step on a constant gradient is the learning rate.
+    np.testing.assert_allclose(
+        moves, [float(gan.learning_rate(peak, updates, 0.5)(i))
+                for i in range(updates)], rtol=1e-4)
+    assert moves[updates // 2] == pytest.approx(peak, rel=1e-4)
+    assert moves[-1] == pytest.approx(peak / (updates // 2), rel=1e-4)
+
+
 def test_spectral_vectors_advance_in_the_discriminator_update_only():
   config = _tiny("hinge_gan_mnist", spectral_norm=True)
   fns = _fns(config)

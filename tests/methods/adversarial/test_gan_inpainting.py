@@ -67,3 +67,26 @@ def test_bad_settings_are_user_errors():
   config.data.binarize = "dynamic"
   with pytest.raises(UserError, match="binarize"):
     configs.validate(config)
+
+
+def test_hole_size_sets_the_context_encoders_holes():
+  config = load_config("gan_inpainting_mnist")
+  config.prior_inpaint.hole_size = 18
+  subs = gan_inpainting.study_configs(config)
+  assert subs["context_encoder"].inpaint.size == 18
+  config.prior_inpaint.hole_size = 0      # the context experiment's own
+  own = load_config("inpainting_mnist")
+  assert gan_inpainting.study_configs(
+      config)["context_encoder"].inpaint.size == own.inpaint.size
+
+
+def test_digit_accuracies_count_the_labels_read():
+  class Reader:                     # reads the class from the first pixel
+    def predict(self, x):
+      return np.rint(x[:, 0, 0, 0] * 10).astype(int)
+  labels = np.array([3, 1, 4, 1])
+  image = lambda read: np.full((4, 28, 28, 1), 0.0, np.float32) + (
+      np.asarray(read, np.float32)[:, None, None, None] / 10)
+  out = gan_inpainting.digit_accuracies(Reader(), labels, {
+      "a": image([3, 1, 4, 1]), "b": image([3, 0, 0, 1])})
+  assert out == {"accuracy_a": 1.0, "accuracy_b": 0.5}

@@ -14,7 +14,11 @@ each resumable): the GAN and the context encoder of
 `prior_inpaint.context_experiment` (Pathak et al. 2016), whose fixed test
 masks (`inpaint.mask`, `size`, `eval_seed`) both methods fill. `evaluate`
 gives the squared error per hole pixel of the GAN prior, of the context
-encoder and of the mean training image, on the study's test images.
+encoder and of the mean training image, on the study's test images, and
+how often the in-project mnist5k classifier reads the true digit in each
+one's filled images. `prior_inpaint.hole_size` sets the holes (large
+central ones are where a prior matters: there the context encoder's
+regression to the mean blurs).
 """
 
 import functools
@@ -29,6 +33,7 @@ import optax
 from unsup_jax import configs
 from unsup_jax.configs import files
 from unsup_jax.errors import UserError
+from unsup_jax.eval import feature_classifier
 from unsup_jax.eval.batched import map_batches
 from unsup_jax.losses import inpainting as losses
 from unsup_jax.methods import registry
@@ -122,15 +127,19 @@ def _sub_config(config, name_or_path: str, field: str, method: str,
 
 
 def study_configs(config) -> dict:
-  """The GAN's and the context encoder's sub-run configs."""
+  """The GAN's and the context encoder's sub-run configs (the latter's
+  holes `prior_inpaint.hole_size` wide, where given)."""
   c = config.prior_inpaint
+  context = _sub_config(config, c.context_experiment,
+                        "prior_inpaint.context_experiment", "inpainting",
+                        c.context_steps)
+  if c.hole_size:
+    context.inpaint.size = c.hole_size
+    configs.validate(context)
   return {"gan": _sub_config(config, c.gan_experiment,
                              "prior_inpaint.gan_experiment", "gan",
                              c.gan_steps),
-          "context_encoder": _sub_config(
-              config, c.context_experiment,
-              "prior_inpaint.context_experiment", "inpainting",
-              c.context_steps)}
+          "context_encoder": context}
 
 
 def fill(state, images, mask, key, *, gan_config, c):
@@ -148,9 +157,12 @@ def fill(state, images, mask, key, *, gan_config, c):
                      batch_size=min(c.batch_size, len(images)))
 
 
-def evaluate(states, data, key, *, full: bool, runs, config, subs: dict):
+def evaluate(states, data, key, *, full: bool, runs, config, subs: dict,
+             workdir: str | None = None):
   """Hole MSE of the GAN prior, the context encoder and the mean image on
-  the context encoder's fixed test masks."""
+  the context encoder's fixed test masks; with `full`, how often the
+  in-project mnist5k classifier reads the true digit in each method's
+  filled images (and in the originals: its own accuracy)."""
   ctx = runs["context_encoder"]
   ic = subs["context_encoder"].inpaint
   ctx_metrics, ctx_out = ctx.method.evaluate(
@@ -172,11 +184,29 @@ def evaluate(states, data, key, *, full: bool, runs, config, subs: dict):
       "latent_loss_end": float(out["loss"][:, -1].mean())}
   if not full:
     return metrics, {}
+  if "label" in data.split("test") and images.shape[1:] == (28, 28, 1):
+    metrics.update(digit_accuracies(
+        feature_classifier.cached(subs["gan"].gan.fid_classifier, workdir),
+        np.asarray(data.split("test")["label"]), {
+            "gan_prior": out["filled"],
+            "context_encoder": ctx_out["filled_all"],
+            "mean_fill": masks.composite(
+                images, np.asarray(states["context_encoder"].extra[
+                    "mean_image"]), mask),
+            "original": images}))
   n = min(NUM_SHOWN, len(images))
   return metrics, {
       "masked": viz_inpainting.show_hole(images[:n], mask[:n]),
       "context": ctx_out["filled"][:n], "prior": out["filled"][:n],
       "shown": images[:n], "loss": out["loss"], "mask_kind": ic.mask}
+
+
+def digit_accuracies(classifier, labels, filled: dict) -> dict:
+  """`accuracy_NAME`: the share of `filled[NAME]` `[N, 28, 28, 1]` the
+  classifier reads as their `labels`."""
+  return {f"accuracy_{name}": float(np.mean(
+      classifier.predict(np.asarray(x, np.float32)) == labels))
+          for name, x in filled.items()}
 
 
 def figures(outputs, outdir):
@@ -202,6 +232,13 @@ def report_notes(results, outputs):
            "encoder's fixed masks):", "", "| hole filled by | MSE |",
            "| --- | ---: |"]
   lines += [f"| {name} | {results[k]:.5f} |" for name, k in rows]
+  if "test_accuracy_gan_prior" in results:
+    lines += ["", "The mnist5k classifier's accuracy on the filled test "
+              "images:", "", "| filled by | accuracy |", "| --- | ---: |"]
+    lines += [f"| {name} | {results[k.replace('hole_mse', 'accuracy')]:.1%} |"
+              for name, k in rows]
+    lines.append(f"| (the original images) | "
+                 f"{results['test_accuracy_original']:.1%} |")
   return ["\n".join(lines)]
 
 
@@ -214,7 +251,8 @@ def build(config: ml_collections.ConfigDict, spec,
   return Study(
       runs=functools.partial(registry.sub_runs, configs_by_name=subs,
                            workdir=workdir),
-      evaluate=functools.partial(evaluate, config=config, subs=subs),
+      evaluate=functools.partial(evaluate, config=config, subs=subs,
+                                 workdir=workdir),
       figures=figures, report_notes=report_notes,
       fingerprint={"method": "gan_inpainting",
                    "image_shape": list(spec.image_shape),

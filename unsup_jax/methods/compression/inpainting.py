@@ -205,7 +205,8 @@ def evaluate(state, data, key, *, full: bool, nets: Networks, config):
   mean_image = np.asarray(state.extra["mean_image"])
   return metrics, {
       "masked": viz_inpainting.show_hole(shown, mask),
-      "filled": out["filled"][:n], "shown": shown,
+      "filled": out["filled"][:n], "filled_all": out["filled"],
+      "shown": shown,
       "mean_filled": np.asarray(masks.composite(shown, mean_image, mask))}
 
 
