@@ -27,7 +27,7 @@ def get_config(arg=None):
   c.data.switch_prob = 0.2
   c.tdvae.update(max_jump=4, observe=10, eval_from=4, warmup_steps=1000)
   c.optim.schedule = "cosine"
-  c.train.num_steps = 4000
-  c.baseline.num_steps = 4000
+  c.train.num_steps = 6000
+  c.baseline.num_steps = 6000
   c.train.update(eval_every=2000, checkpoint_every=2000)
   return configs.variant(c, arg)
