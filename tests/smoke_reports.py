@@ -140,7 +140,7 @@ EXTRAS = {
         "rollout_identity_jumpy", "true_identity", "true_direction"}),
     "tdvae_switching_digits": (set(), {
         "mse_tdvae_d4", "mse_lstm_d4", "ll_tdvae_d4", "ll_lstm_d4",
-        "best_tdvae_d4", "best_lstm_d4", "spread_tdvae_d4",
+        "best_tdvae_d4", "best_lstm_d4", "spread_tdvae_d4", "now_mse_tdvae",
         "spread_true_d4", "rollout_identity", "rollout_identity_lstm",
         "true_identity"}),
     "tdvae_bouncing_balls": (set(), {"mse_tdvae_d4", "ll_copy_d1",

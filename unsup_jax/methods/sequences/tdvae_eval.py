@@ -107,7 +107,7 @@ def evaluate(state, data, key, *, full: bool, st: Setting):
   n = min(st.t.eval_sequences, len(test["frames"]))
   frames = np.asarray(test["frames"][:n], np.float32)
   params = state.params["tdvae"]
-  keys = jax.random.split(key, 5)
+  keys = jax.random.split(key, 6)
   terms = map_batches(
       lambda k, x: mean_terms(k, params, x, terms_fn=st.terms_fn),
       frames, batch_size=_ROW_BATCH, key=keys[0])
@@ -128,6 +128,7 @@ def evaluate(state, data, key, *, full: bool, st: Setting):
              "max_jump": st.t.max_jump}
   metrics.update(jump_metrics(jumps))
   metrics.update(step_metrics(st, per_step))
+  metrics.update(now_metrics(st, params, b, frames, keys[5]))
   if st.digits:
     metrics.update(digit_metrics(st, shown.pop("digit_samples"), test, n))
   if st.ssm is not None and frames.shape[-1] == 1:
@@ -242,6 +243,22 @@ def per_jump(st: Setting, params, b, frames, base, data, key) -> dict:
   if switching:
     out["spread"] = {k: np.asarray(v) for k, v in spread.items()}
   return out
+
+
+def now_metrics(st: Setting, params, b, frames, key) -> dict:
+  """What the state holds of the present: the error of the mean decoded
+  belief state, z ~ p_B(z | b_t) with no jump, against x_t itself
+  (`now_mse_tdvae`; `now_best_tdvae` the closest of the samples), over the
+  scored times. Beside `mse_tdvae_d1` it tells a state that cannot hold a
+  frame from a transition that moves it wrongly."""
+  ts = times(st)
+  rows = b[:, ts].reshape(-1, b.shape[-1])
+  now = frames[:, ts].reshape(len(rows), -1)
+  draws = map_batches(lambda k, bb: belief_means(
+      k, params, bb, model=st.model, samples=st.t.eval_samples), rows,
+                      batch_size=_ROW_BATCH, key=key)
+  return {"now_mse_tdvae": float(np.mean(np.square(draws.mean(1) - now))),
+          "now_best_tdvae": float(np.mean(seq_eval.best_of_k(draws, now)))}
 
 
 def sample_spread(columns, now_centre) -> float:

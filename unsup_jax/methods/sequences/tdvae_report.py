@@ -49,6 +49,12 @@ def notes(results: dict, max_jump: int, horizon: int, observe: int) -> list:
                 f"the Kalman filter's (mean over jumps); its log-likelihood "
                 f"is {get('ll_gap_to_kalman'):.3f} nats per observation "
                 "below the optimum.")
+  if get("now_mse_tdvae") is not None:
+    out[-1] += (f"\n\nThe present from the belief (z ~ p_B(z | b_t), no "
+                f"jump, against x_t): error of the mean "
+                f"{get('now_mse_tdvae'):.4g}, of the closest sample "
+                f"{get('now_best_tdvae'):.4g}, beside "
+                f"{get('mse_tdvae_d1'):.4g} one step ahead.")
   if get("filter_mse_tdvae") is not None:
     out[-1] += (f"\n\nFiltering (what b_t knows of the position at t, mean "
                 f"squared error against the true position): TD-VAE's decoded "
