@@ -21,10 +21,11 @@ from unsup_jax.configs import gan
 
 def get_config(arg=None):
   c = gan.config(loss="hinge")
-  c.gan.update(g_channels=64, d_channels=32, r1_gamma=1.0, r1_every=4,
-               ema_decay=0.999, ema_start=1000)
+  c.gan.update(g_channels=64, d_channels=32, r1_gamma=0.1, r1_every=4,
+               ema_decay=0.999, ema_start=1000, g_learning_rate=5e-4,
+               d_learning_rate=5e-4, decay_from=0.5)
   c.data.batch_size = 64
-  c.train.num_steps = 12000
-  c.train.eval_every = 2000
-  c.train.checkpoint_every = 2000
+  c.train.num_steps = 18000
+  c.train.eval_every = 3000
+  c.train.checkpoint_every = 3000
   return configs.variant(c, arg)

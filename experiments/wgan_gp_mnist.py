@@ -21,10 +21,11 @@ def get_config(arg=None):
   c.gan.gradient_penalty = 10.0
   c.gan.n_critic = 5
   c.gan.g_channels, c.gan.d_channels = 64, 32   # five critic steps: smaller nets
-  c.gan.g_learning_rate = c.gan.d_learning_rate = 1e-4
+  c.gan.g_learning_rate = c.gan.d_learning_rate = 2e-4
   c.gan.beta1, c.gan.beta2 = 0.0, 0.9
+  c.gan.decay_from = 0.5
   c.data.batch_size = 64
-  c.train.num_steps = 4000
-  c.train.eval_every = 500
-  c.train.checkpoint_every = 500
+  c.train.num_steps = 7000
+  c.train.eval_every = 1000
+  c.train.checkpoint_every = 1000
   return configs.variant(c, arg)
