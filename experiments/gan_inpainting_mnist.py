@@ -1,6 +1,17 @@
 """Semantic inpainting with the GAN prior of `dcgan_mnist` (Yeh et al.
 2017) against the context encoder of `inpainting_mnist` (Pathak et al.
-2016), on the context encoder's centre holes of the first 200 test digits.
+2016), on large central holes (16x16 of the 28x28, `prior_inpaint.
+hole_size`; the context encoder is trained on them) of the first 200 test
+digits: the hole MSE and how often the mnist5k classifier reads the true
+digit in each method's filled images.
+
+Measured (the generator of `dcgan_mnist`'s FID-39 run, its sub-run reused;
+155 s for the context encoder and the fits): hole MSE 0.196 for the GAN
+prior against the context encoder's 0.093 and the mean image's 0.167;
+classifier accuracy 52% against 77% (the originals: 97.5%). The prior's
+fills are sharp digits that fit the visible border (known-pixel MSE
+0.004) but are often another digit than the true one; the context
+encoder's blurred fills keep the class more often.
 
 Trains both as resumable sub-runs (`WORKDIR/runs/gan`,
 `WORKDIR/runs/context_encoder`), then fits each damaged image's latent with
