@@ -25,7 +25,7 @@ def get_config(arg=None):
   c.gan.beta1, c.gan.beta2 = 0.0, 0.9
   c.gan.decay_from = 0.5
   c.data.batch_size = 64
-  c.train.num_steps = 7000
+  c.train.num_steps = 6000
   c.train.eval_every = 1000
   c.train.checkpoint_every = 1000
   return configs.variant(c, arg)
