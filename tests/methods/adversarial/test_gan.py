@@ -230,7 +230,8 @@ def test_learning_rates_decay_linearly_to_zero_after_decay_from():
   expected = [3e-4] * 7 + [3e-4 * (1 - k / 4) for k in range(1, 4)] + [0.0]
   np.testing.assert_allclose([schedule(i) for i in range(11)], expected,
                              rtol=1e-6, atol=1e-12)
-  config = _tiny(decay_from=0.5, n_critic=2, d_learning_rate=4e-4)
+  config = _tiny(decay_from=0.5, n_critic=2, g_learning_rate=2e-4,
+                 d_learning_rate=4e-4)
   config.train.num_steps = 8
   tx = gan.optimizers(config)
   params = {"w": np.ones(3, np.float32)}

@@ -183,10 +183,9 @@ def copy_log_lik(st: Setting, x, y, fit) -> np.ndarray:
 
 
 def per_jump(st: Setting, params, b, frames, base, data, key) -> dict:
-  """`{model: {"mse": [D], "ll": [D], "best": [D]}}` of every predictor
-  (module docstring; "best" is the best-of-K error, a deterministic
-  predictor's own error), and on switching digits `{"spread": {"tdvae":
-  [D], "true": [D]}}`."""
+  """`{model: {"mse", "ll", "best": [D]}}` of every predictor ("best":
+  best-of-K, a deterministic predictor's own error; module docstring),
+  and on switching digits `{"spread": {"tdvae": [D], "true": [D]}}`."""
   ts, n = times(st), frames.shape[0]
   flat = lambda a: a.reshape(a.shape[0] * a.shape[1], -1)
   now = flat(frames[:, ts])
@@ -214,8 +213,8 @@ def per_jump(st: Setting, params, b, frames, base, data, key) -> dict:
         key=jax.random.fold_in(key, d))
     preds = {"tdvae": (pred["mean"], pred["ll"], pred["best"])}
     fit = copy_fit(st, data, d)
-    copy_err = np.mean(np.square(now - target), axis=-1)
-    preds["copy"] = (now, copy_log_lik(st, now, target, fit), copy_err)
+    preds["copy"] = (now, copy_log_lik(st, now, target, fit),
+                     np.mean(np.square(now - target), axis=-1))
     if base is not None:
       predict, lstm_b = base
       o, logvar = predict(d, lstm_b[:, ts].reshape(-1, lstm_b.shape[-1]))
@@ -235,7 +234,7 @@ def per_jump(st: Setting, params, b, frames, base, data, key) -> dict:
       out[m]["ll"].append(float(np.mean(ll)))
       if best is not None:
         out[m]["best"].append(float(np.mean(best)))
-    if switching:
+    if switching:          # the samples' spread beside the generator's
       spread["tdvae"].append(sample_spread(pred["columns"], now_centre))
       spread["true"].append(true_spread(st.switch_prob, d))
   out = {m: {k: np.asarray(v) for k, v in d.items() if len(v)}
