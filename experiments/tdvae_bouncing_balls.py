@@ -11,11 +11,5 @@ from unsup_jax.configs import tdvae
 
 
 def get_config(arg=None):
-  c = tdvae.config("bernoulli")
-  c.data.name = "bouncing_balls"
-  c.tdvae.update(max_jump=4, observe=10, eval_from=4, warmup_steps=1000)
-  c.optim.schedule = "cosine"
-  c.train.num_steps = 8000
-  c.baseline.num_steps = 8000
-  c.train.update(eval_every=2000, checkpoint_every=2000)
+  c = tdvae.image_sequences("bouncing_balls", num_steps=8000)
   return configs.variant(c, arg)

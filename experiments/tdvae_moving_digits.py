@@ -24,11 +24,5 @@ from unsup_jax.configs import tdvae
 
 
 def get_config(arg=None):
-  c = tdvae.config("bernoulli")
-  c.data.name = "moving_digits"
-  c.tdvae.update(max_jump=4, observe=10, eval_from=4, warmup_steps=1000)
-  c.optim.schedule = "cosine"
-  c.train.num_steps = 6000
-  c.baseline.num_steps = 6000
-  c.train.update(eval_every=2000, checkpoint_every=2000)
+  c = tdvae.image_sequences("moving_digits", num_steps=6000)
   return configs.variant(c, arg)

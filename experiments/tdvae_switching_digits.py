@@ -42,12 +42,6 @@ from unsup_jax.configs import tdvae
 
 
 def get_config(arg=None):
-  c = tdvae.config("bernoulli")
-  c.data.name = "switching_digits"
+  c = tdvae.image_sequences("switching_digits", num_steps=6000)
   c.data.switch_prob = 0.2
-  c.tdvae.update(max_jump=4, observe=10, eval_from=4, warmup_steps=1000)
-  c.optim.schedule = "cosine"
-  c.train.num_steps = 6000
-  c.baseline.num_steps = 6000
-  c.train.update(eval_every=2000, checkpoint_every=2000)
   return configs.variant(c, arg)

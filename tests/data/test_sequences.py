@@ -47,19 +47,26 @@ def test_generators_are_deterministic_in_their_seed(name, digits):
 
 # ------------------------------------------------------- moving digits --
 
+def _assert_states_render(d, images, labels, **direction_shape):
+  """int32 states of the expected shapes (the direction's named), and the
+  frames and labels they give."""
+  n, t = d["offset"].shape
+  shapes = dict(direction_shape, label=(n,), offset=(n, t), source=(n,))
+  for key, shape in shapes.items():
+    assert d[key].shape == shape and d[key].dtype == np.int32, key
+  np.testing.assert_array_equal(
+      sequences.render_moving_digits(images, d["source"], d["offset"]),
+      d["frames"])
+  np.testing.assert_array_equal(d["label"], labels[d["source"]])
+
+
 def test_moving_digits_states_reproduce_their_frames(digits):
   images, labels = digits
   d = sequences.make_moving_digits(images, labels, 40, seed=0)
   n, t = 40, sequences.DIGIT_LENGTH
   assert d["frames"].shape == (n, t, 28, 28, 1)
   assert d["frames"].dtype == np.float32
-  for key, shape in (("label", (n,)), ("direction", (n,)),
-                     ("offset", (n, t)), ("source", (n,))):
-    assert d[key].shape == shape and d[key].dtype == np.int32, key
-  np.testing.assert_array_equal(
-      sequences.render_moving_digits(images, d["source"], d["offset"]),
-      d["frames"])
-  np.testing.assert_array_equal(d["label"], labels[d["source"]])
+  _assert_states_render(d, images, labels, direction=(n,))
   assert len(set(d["source"].tolist())) == n           # a permutation
   assert set(d["direction"].tolist()) == {-1, 1}
   assert np.all((d["offset"] >= 0) & (d["offset"] < 28))
@@ -84,13 +91,7 @@ def test_switching_digits_states_reproduce_their_frames(digits):
   n, t = 40, sequences.DIGIT_LENGTH
   d = sequences.make_switching_digits(images, labels, n, seed=0,
                                       switch_prob=0.3)
-  for key, shape in (("label", (n,)), ("directions", (n, t)),
-                     ("offset", (n, t)), ("source", (n,))):
-    assert d[key].shape == shape and d[key].dtype == np.int32, key
-  np.testing.assert_array_equal(
-      sequences.render_moving_digits(images, d["source"], d["offset"]),
-      d["frames"])
-  np.testing.assert_array_equal(d["label"], labels[d["source"]])
+  _assert_states_render(d, images, labels, directions=(n, t))
   assert set(np.unique(d["directions"]).tolist()) == {-1, 1}
   # Each move is the direction into its frame.
   np.testing.assert_array_equal(np.diff(d["offset"], axis=1) % 28,

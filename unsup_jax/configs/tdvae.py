@@ -60,6 +60,20 @@ def config(likelihood: str = "bernoulli"):
   return c
 
 
+def image_sequences(name: str, num_steps: int):
+  """The setting of the image sequence sets (moving and switching digits,
+  bouncing balls): Bernoulli frames, jumps of 1 to 4, rollouts after 10
+  frames, scores from t = 4, 1,000 warm-up steps, a cosine schedule, and
+  `num_steps` for TD-VAE and for the LSTM baseline alike."""
+  c = config("bernoulli")
+  c.data.name = name
+  c.tdvae.update(max_jump=4, observe=10, eval_from=4, warmup_steps=1000)
+  c.optim.schedule = "cosine"
+  c.train.num_steps = c.baseline.num_steps = num_steps
+  c.train.update(eval_every=2000, checkpoint_every=2000)
+  return c
+
+
 def check(c) -> None:
   t = c.tdvae
   if t.rollout_jump > t.max_jump:

@@ -54,6 +54,10 @@ import functools
 import numpy as np
 
 from unsup_jax.data.dataset import Dataset
+from unsup_jax.data.digit_sequences import (DIGIT_LENGTH, SWITCH_PROB,
+                                            check_size, make_moving_digits,
+                                            make_switching_digits,
+                                            switching_displacement)
 from unsup_jax.data.sequence_render import (BALL_RADIUS, BOX_SIZE,
                                             NUM_BALLS, render_balls,
                                             render_moving_digits,
@@ -75,8 +79,6 @@ DIGIT_SETS = ("moving_digits", "switching_digits")   # move mnist5k digits
 DEFAULT_SIZES = {"train": 4_000, "test": 1_000}
 SEEDS = {"train": 0, "test": 1}
 
-DIGIT_LENGTH = 20          # frames per moving-digit sequence
-SWITCH_PROB = 0.2          # switching digits: reversals per step
 
 # The oscillator: period 16 steps, damping 0.97 per step, observation noise
 # std 0.3; the state starts in its stationary distribution.
@@ -93,127 +95,6 @@ BALL_SPEED = 1.0           # pixels per step
 def is_sequence(name: str) -> bool:
   """Whether `name` is one of the procedural sequence datasets."""
   return name in SEQUENCE_DATASETS
-
-
-def _check_size(what: str, value) -> int:
-  if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-      or value <= 0):
-    raise UserError(f"{what} must be a positive integer, got {value!r}")
-  return int(value)
-
-
-# -------------------------------------------------------- moving digits --
-
-def make_moving_digits(images: np.ndarray, labels: np.ndarray, num: int,
-                       seed: int, length: int = DIGIT_LENGTH) -> dict:
-  """Sequences of one digit moving by a pixel per step, with wrap-around.
-
-  Each sequence takes a digit (the rows of `images` in an order permuted by
-  the seed, cycled when `num` exceeds their number), a direction (+1 right
-  or -1 left, even odds) and a start offset uniform in [0, W); frame t is
-  the digit shifted circularly right by
-  `offset_t = (start + direction * t) mod W`.
-
-  Args:
-    images: `[M, H, W, C]` source digits (mnist5k: `[M, 28, 28, 1]`).
-    labels: `[M]` their classes.
-    num: number of sequences.
-    seed: the seed of `np.random.default_rng`.
-    length: frames per sequence, T.
-
-  Returns:
-    `frames` `[num, T, H, W, C]` float32, `label` `[num]` int32 (the
-    digit's class), `direction` `[num]` int32, `offset` `[num, T]` int32 in
-    [0, W) and `source` `[num]` int32 (the digit's row in `images`).
-  """
-  num, length = _check_size("num", num), _check_size("length", length)
-  images, labels = _check_digits(images, labels)
-  width = images.shape[2]
-  rng = np.random.default_rng(seed)
-  source = np.resize(rng.permutation(len(images)), num)
-  u = rng.random((num, 2))          # one call: a prefix is independent of num
-  direction = np.where(u[:, 0] < 0.5, 1, -1)
-  start = np.minimum((u[:, 1] * width).astype(np.int64), width - 1)
-  offset = (start[:, None] + direction[:, None] * np.arange(length)) % width
-  return {"frames": render_moving_digits(images, source, offset),
-          "label": labels[source].astype(np.int32),
-          "direction": direction.astype(np.int32),
-          "offset": offset.astype(np.int32),
-          "source": source.astype(np.int32)}
-
-
-def _check_digits(images, labels):
-  images, labels = np.asarray(images), np.asarray(labels)
-  if images.ndim != 4 or len(labels) != len(images) or not len(images):
-    raise ValueError(f"expected images [M, H, W, C] and labels [M], got "
-                     f"{images.shape} and {labels.shape}")
-  return images, labels
-
-
-def make_switching_digits(images: np.ndarray, labels: np.ndarray, num: int,
-                          seed: int, switch_prob: float = SWITCH_PROB,
-                          length: int = DIGIT_LENGTH) -> dict:
-  """Moving digits that reverse at random moments.
-
-  As `make_moving_digits` (a digit per sequence, a start offset uniform in
-  [0, W), an initial direction +1 or -1 at even odds), but before each
-  move the direction flips with probability `switch_prob`, independently
-  at every step: `directions_t = -directions_{t-1}` with that probability,
-  `offset_t = (offset_{t-1} + directions_t) mod W`.
-
-  Args:
-    images: `[M, H, W, C]` source digits.
-    labels: `[M]` their classes.
-    num: number of sequences.
-    seed: the seed of `np.random.default_rng`.
-    switch_prob: probability of a reversal per step, in [0, 1].
-    length: frames per sequence, T.
-
-  Returns:
-    `frames` `[num, T, H, W, C]` float32, `label` `[num]` int32,
-    `directions` `[num, T]` int32 (the move into frame t; at t = 0 the
-    initial direction), `offset` `[num, T]` int32 in [0, W) and `source`
-    `[num]` int32.
-  """
-  num, length = _check_size("num", num), _check_size("length", length)
-  if not 0.0 <= switch_prob <= 1.0:
-    raise UserError(f"switch_prob must be in [0, 1], got {switch_prob!r}")
-  images, labels = _check_digits(images, labels)
-  width = images.shape[2]
-  rng = np.random.default_rng(seed)
-  source = np.resize(rng.permutation(len(images)), num)
-  u = rng.random((num, length + 1))   # one call: prefixes independent of num
-  first = np.where(u[:, 0] < 0.5, 1, -1)
-  start = np.minimum((u[:, 1] * width).astype(np.int64), width - 1)
-  flips = np.cumsum(u[:, 2:] < switch_prob, axis=1)         # [num, T - 1]
-  directions = np.concatenate(
-      [first[:, None], first[:, None] * (1 - 2 * (flips % 2))], axis=1)
-  offset = np.concatenate(
-      [start[:, None], start[:, None] + np.cumsum(directions[:, 1:], 1)],
-      axis=1) % width
-  return {"frames": render_moving_digits(images, source, offset),
-          "label": labels[source].astype(np.int32),
-          "directions": directions.astype(np.int32),
-          "offset": offset.astype(np.int32),
-          "source": source.astype(np.int32)}
-
-
-def switching_displacement(switch_prob: float, jump: int) -> np.ndarray:
-  """The exact distribution of a switching digit's displacement `jump`
-  steps ahead, relative to its current direction: `[2 * jump + 1]`
-  probabilities of displacements -jump .. jump (times the direction of the
-  last move), by dynamic programming over (direction, displacement)."""
-  size = 2 * jump + 1
-  p = np.zeros((2, size))          # [same / reversed direction, displacement]
-  p[0, jump] = 1.0
-  for _ in range(jump):
-    q = np.zeros_like(p)
-    for now, sign in ((0, 1), (1, -1)):
-      for nxt, nxt_sign in ((0, 1), (1, -1)):
-        stay = (1 - switch_prob) if nxt == now else switch_prob
-        q[nxt] += stay * np.roll(p[now], nxt_sign)
-    p = q
-  return p.sum(0)
 
 
 # ------------------------------------------------------------ oscillator --
@@ -260,7 +141,7 @@ def make_oscillator(num: int, seed: int,
     `frames` `[num, T, 1]` float32, the observed positions y_t, and
     `states` `[num, T, 2]` float32, the hidden (position, velocity) s_t.
   """
-  num, length = _check_size("num", num), _check_size("length", length)
+  num, length = check_size("num", num), check_size("length", length)
   model = oscillator_model()
   a, h = model["transition"], model["observation"]
   # One call: per sequence and step, two state noises (the initial state's
@@ -299,7 +180,7 @@ def make_bouncing_balls(num: int, seed: int,
     `[num, T, 3, 4]` float32, (x, y, vx, vy) of every ball (the velocity
     after any reflection at that step: the next step's displacement).
   """
-  num, length = _check_size("num", num), _check_size("length", length)
+  num, length = check_size("num", num), check_size("length", length)
   u = np.random.default_rng(seed).random((num, NUM_BALLS, 3))
   position = BALL_RADIUS + u[..., :2] * (BOX_SIZE - 2 * BALL_RADIUS)
   angle = 2 * np.pi * u[..., 2]
@@ -329,7 +210,7 @@ def load(name: str, num_train: int | None = None,
     raise UserError(f"unknown sequence dataset {name!r}; choose "
                     f"{', '.join(SEQUENCE_DATASETS)}")
   sizes = {"train": num_train, "test": num_test}
-  sizes = {s: _check_size(f"num_{s}", n) if n is not None
+  sizes = {s: check_size(f"num_{s}", n) if n is not None
            else DEFAULT_SIZES[s] for s, n in sizes.items()}
   if name in DIGIT_SETS:
     if digits is None:

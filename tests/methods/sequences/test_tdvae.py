@@ -233,7 +233,7 @@ def test_switching_digit_predictions_against_their_samples_recomputed():
 
 
 def test_spreads_of_sampled_and_true_positions():
-  from unsup_jax.methods.sequences import tdvae_eval
+  from unsup_jax.methods.sequences import tdvae_scores
   # Point masses at known columns: each sample's displacement is exact.
   moved = np.array([[1.0, -1.0, 1.0, 3.0], [2.0, 2.0, 2.0, 2.0]])
   now = np.array([10.0, 27.0])
@@ -242,9 +242,9 @@ def test_spreads_of_sampled_and_true_positions():
     for s in range(4):
       columns[i, s, int((now[i] + moved[i, s]) % 28)] = 1.0
   expected = np.sqrt(np.mean(np.var(moved, axis=1)))
-  np.testing.assert_allclose(tdvae_eval.sample_spread(columns, now),
+  np.testing.assert_allclose(tdvae_scores.sample_spread(columns, now),
                              expected, rtol=1e-9)
   # One move ahead the displacement is +-1: std 2 sqrt(p (1 - p)).
   for p in (0.0, 0.2, 0.5):
-    np.testing.assert_allclose(tdvae_eval.true_spread(p, 1),
+    np.testing.assert_allclose(tdvae_scores.true_spread(p, 1),
                                2 * np.sqrt(p * (1 - p)), atol=1e-12)

@@ -5,7 +5,8 @@ Gregor, Papamakarios, Besse, Buesing & Weber (2019), "Temporal Difference
 Variational Auto-Encoder", ICLR, arXiv:1806.03107. Networks:
 `models/tdvae.py`; the bound: `losses/tdvae.py`; config:
 `configs/tdvae.py`; predictions and rollouts: `tdvae_predict.py`;
-evaluation: `tdvae_eval.py`.
+evaluation: `tdvae_eval.py` (with `tdvae_scores.py`, `tdvae_filtering.py`
+and the report text `tdvae_report.py`).
 
 Phases:
 

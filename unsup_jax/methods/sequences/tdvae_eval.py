@@ -37,14 +37,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unsup_jax.data import sequences
-from unsup_jax.eval import feature_classifier, sequences as seq_eval
+from unsup_jax.eval import sequences as seq_eval
 from unsup_jax.eval.batched import map_batches
+from unsup_jax.methods.sequences.tdvae_filtering import (belief_track,
+                                                         filter_metrics,
+                                                         kalman_fan_outputs)
 from unsup_jax.methods.sequences.tdvae_predict import (beliefs, belief_means,
-                                             kalman_fan, mean_terms,
+                                             mean_terms,
                                              predict_jump, predictor_beliefs,
                                              predictor_outputs, rollout)
-from unsup_jax.methods.sequences.tdvae_report import horizon_steps, notes
+from unsup_jax.methods.sequences.tdvae_report import notes
+from unsup_jax.methods.sequences.tdvae_scores import (digit_metrics,
+                                                      jump_metrics,
+                                                      sample_spread,
+                                                      step_metrics,
+                                                      true_spread)
 from unsup_jax.models.tdvae import TDVAE, log_likelihood, mean_of
 from unsup_jax.ops import distributions, kalman
 
@@ -52,10 +59,6 @@ from unsup_jax.ops import distributions, kalman
 COPY_CLIPS = (1e-3, 1e-2, 3e-2, 0.1, 0.2, 0.3)
 # Training sequences the copy baseline is fitted on.
 COPY_FIT_SEQUENCES = 500
-# Samples of the belief in the belief figure, and per belief in the
-# filtering error.
-BELIEF_SAMPLES = 200
-FILTER_SAMPLES = 32
 _ROW_BATCH = 256
 
 
@@ -260,26 +263,6 @@ def now_metrics(st: Setting, params, b, frames, key) -> dict:
           "now_best_tdvae": float(np.mean(seq_eval.best_of_k(draws, now)))}
 
 
-def sample_spread(columns, now_centre) -> float:
-  """The spread of sampled positions: the root mean (over scored
-  predictions) of the variance (over samples) of each sample's
-  displacement from the current position. `columns` `[N, S, W]` column
-  masses of the samples, `now_centre` `[N]` the current centres."""
-  width = columns.shape[-1]
-  moved = seq_eval.wrapped(seq_eval.column_centre(columns) -
-                           now_centre[:, None], width)
-  return float(np.sqrt(np.nanmean(np.nanvar(moved, axis=1))))
-
-
-def true_spread(switch_prob: float, jump: int) -> float:
-  """The standard deviation of a switching digit's displacement `jump`
-  steps ahead, given its past (`data.sequences.switching_displacement`)."""
-  p = sequences.switching_displacement(switch_prob, jump)
-  moves = np.arange(-jump, jump + 1)
-  mean = p @ moves
-  return float(np.sqrt(p @ np.square(moves - mean)))
-
-
 def rollouts(st: Setting, params, b, frames, base, key):
   """Per-step errors of rollouts from the belief after `observe` frames
   (`{model: [steps]}`), and the arrays the rollout figure shows."""
@@ -332,113 +315,6 @@ def _strip(st: Setting, params, b, now, jump, key):
                   model=st.model, jump=jump, num_jumps=count)
   return np.asarray(draws).reshape(
       (shown, st.t.rollout_samples, count) + st.frame_shape)
-
-
-def kalman_fan_outputs(st: Setting, frames, now: int, horizon: int) -> dict:
-  """The Kalman filter's predictive mean and std of y_{now+k}, k = 1 ..
-  horizon, for each of `frames` `[R, T, 1]`."""
-  mean, std = kalman_fan(st.ssm, jnp.asarray(frames.reshape(
-      frames.shape[0], st.length, -1)), now=now, horizon=horizon)
-  return {"mean": np.asarray(mean), "std": np.asarray(std)}
-
-
-def filter_metrics(st: Setting, params, b, frames, test, key) -> dict:
-  """How well the belief b_t knows the true first observed quantity (the
-  position) at t: mean squared error of its decoded mean (over
-  `FILTER_SAMPLES` states), beside the Kalman filter's and the raw
-  observation's, over t >= eval_from."""
-  n, ts = frames.shape[0], np.arange(st.t.eval_from, st.length)
-  rows = b[:, ts].reshape(-1, b.shape[-1])
-  draws = map_batches(lambda k, bb: belief_means(
-      k, params, bb, model=st.model, samples=FILTER_SAMPLES), rows,
-                      batch_size=_ROW_BATCH, key=key)
-  h = np.asarray(st.ssm.observation)[0]
-  truth = (np.asarray(test["states"][:n]) @ h)[:, ts]
-  filt = jax.jit(jax.vmap(functools.partial(kalman.kalman_filter,
-                                            st.ssm)))(jnp.asarray(frames))
-  kalman_mean = (np.asarray(filt.mean) @ h)[:, ts]
-  model_mean = draws[..., 0].mean(1).reshape(n, len(ts))
-  mse = lambda a: float(np.mean(np.square(a - truth)))
-  return {"filter_mse_tdvae": mse(model_mean),
-          "filter_mse_kalman": mse(kalman_mean),
-          "filter_mse_observation": mse(frames[:, ts, 0])}
-
-
-def belief_track(st: Setting, params, b, frames, test, key) -> dict:
-  """The belief's decoded observation at every t of one test sequence
-  (mean and 5-95% band of `BELIEF_SAMPLES` states), beside the Kalman
-  filter's mean and std of the position and the true position."""
-  draws = np.asarray(belief_means(key, params, jnp.asarray(b),
-                                  model=st.model,
-                                  samples=BELIEF_SAMPLES))[..., 0]
-  filt = kalman.kalman_filter(st.ssm, jnp.asarray(frames))
-  h = np.asarray(st.ssm.observation)[0]
-  out = {"observed": frames[:, 0], "model_mean": draws.mean(1),
-         "model_low": np.quantile(draws, 0.05, axis=1),
-         "model_high": np.quantile(draws, 0.95, axis=1),
-         "kalman_mean": np.asarray(filt.mean) @ h,
-         "kalman_std": np.sqrt(np.einsum("i,tij,j->t", h,
-                                         np.asarray(filt.cov), h))}
-  if "states" in test:
-    out["true"] = np.asarray(test["states"][0]) @ h
-  return out
-
-
-def digit_metrics(st: Setting, kept: dict, test, n: int) -> dict:
-  """Identity (and, with a fixed direction per sequence, direction) kept by
-  sampled rollouts, by the LSTM's predictions and by the true future frames
-  (`rollout_identity`, `rollout_identity_lstm`, `true_identity`, ...)."""
-  labels = np.asarray(test["label"][:n])
-  clf = feature_classifier.cached(st.t.classifier_path, st.workdir)
-  identity = lambda f: float(np.mean(clf.predict(seq_eval.centre_columns(
-      f.reshape((-1,) + st.frame_shape))).reshape(f.shape[:-3]) ==
-      labels.reshape((n,) + (1,) * (f.ndim - 4))))
-  truth = np.asarray(test["frames"][:n, st.t.observe:])
-  out = {"true_identity": identity(truth)}
-  direction = None
-  if "direction" in test:
-    direction = np.asarray(test["direction"][:n])
-    moves = lambda f: float(np.mean(seq_eval.direction(f) == direction.reshape(
-        (n,) + (1,) * (f.ndim - 5))))
-    out["true_direction"] = moves(truth)
-  for name, draws in kept.items():
-    suffix = {"tdvae": "", "tdvae_jumpy": "_jumpy"}.get(name, f"_{name}")
-    out[f"rollout_identity{suffix}"] = identity(draws)
-    if direction is not None and draws.shape[-4] > 1:
-      out[f"rollout_direction{suffix}"] = moves(draws)
-  return out
-
-
-def jump_metrics(jumps: dict) -> dict:
-  """Per jump and averaged MSE, log-likelihood and best-of-K error of every
-  predictor (`mse_lstm_d1`, `best_tdvae`, ...), the spreads of switching
-  digits (`spread_tdvae_d1`, `spread_true_d1`), and TD-VAE's ratio to (and
-  gap from) the Kalman filter."""
-  out = {}
-  for m, d in jumps.items():
-    name = (lambda k, m=m: f"{k}_{m}") if m != "spread" else (
-        lambda k: f"spread_{k}")
-    for k, values in d.items():
-      out.update({f"{name(k)}_d{j + 1}": float(v)
-                  for j, v in enumerate(values)})
-      out[name(k)] = float(np.mean(values))
-  if "kalman" in jumps:
-    out["mse_ratio_to_kalman"] = float(np.mean(
-        jumps["tdvae"]["mse"] / jumps["kalman"]["mse"]))
-    out["ll_gap_to_kalman"] = float(np.mean(
-        jumps["kalman"]["ll"] - jumps["tdvae"]["ll"]))
-  return out
-
-
-def step_metrics(st: Setting, per_step: dict) -> dict:
-  out = {}
-  jump = st.t.max_jump
-  for m, errors in per_step.items():
-    scale = jump if m == "tdvae_jumpy" else 1
-    for s in horizon_steps(st.length - st.t.observe, jump):
-      if s % scale == 0 and s // scale <= len(errors):
-        out[f"rollout_mse_{m}_s{s}"] = float(errors[s // scale - 1])
-  return out
 
 
 def report_notes(results: dict, outputs: dict, *, t, length: int) -> list:

@@ -53,21 +53,21 @@ def jump_section(get, max_jump: int) -> str:
          + ".\n\n" + viz_report.markdown_table(head, rows))
   if get("mse_ratio_to_kalman") is not None:
     out += (f"\n\nTD-VAE's error is {get('mse_ratio_to_kalman'):.3f}x "
-                f"the Kalman filter's (mean over jumps); its log-likelihood "
-                f"is {get('ll_gap_to_kalman'):.3f} nats per observation "
-                "below the optimum.")
+            f"the Kalman filter's (mean over jumps); its log-likelihood "
+            f"is {get('ll_gap_to_kalman'):.3f} nats per observation "
+            "below the optimum.")
   if get("now_mse_tdvae") is not None:
     out += (f"\n\nThe present from the belief (z ~ p_B(z | b_t), no "
-                f"jump, against x_t): error of the mean "
-                f"{get('now_mse_tdvae'):.4g}, of the closest sample "
-                f"{get('now_best_tdvae'):.4g}, beside "
-                f"{get('mse_tdvae_d1'):.4g} one step ahead.")
+            f"jump, against x_t): error of the mean "
+            f"{get('now_mse_tdvae'):.4g}, of the closest sample "
+            f"{get('now_best_tdvae'):.4g}, beside "
+            f"{get('mse_tdvae_d1'):.4g} one step ahead.")
   if get("filter_mse_tdvae") is not None:
     out += (f"\n\nFiltering (what b_t knows of the position at t, mean "
-                f"squared error against the true position): TD-VAE's decoded "
-                f"belief {get('filter_mse_tdvae'):.4g}, the Kalman filter "
-                f"{get('filter_mse_kalman'):.4g}, the observation itself "
-                f"{get('filter_mse_observation'):.4g}.")
+            f"squared error against the true position): TD-VAE's decoded "
+            f"belief {get('filter_mse_tdvae'):.4g}, the Kalman filter "
+            f"{get('filter_mse_kalman'):.4g}, the observation itself "
+            f"{get('filter_mse_observation'):.4g}.")
   return out
 
 
@@ -84,15 +84,15 @@ def rollout_section(get, max_jump: int, horizon: int, observe: int) -> str:
              f"reached by that predictor).\n\n" + viz_report.markdown_table(
                  ["k"] + [LABELS[m] for m in models], rows))
   if get("rollout_identity") is not None:
+    lstm = get("rollout_identity_lstm")
     out += (f"\n\nThe classifier reads the digit in "
-                f"{get('rollout_identity'):.1%} of the sampled rollouts' "
-                f"frames" + (f" and {get('rollout_identity_lstm'):.1%} of the "
-                             "LSTM's predictions" if get(
-                                 "rollout_identity_lstm") is not None else "")
-                + f"; in the true future frames, {get('true_identity'):.1%} "
-                "(the classifier's own accuracy).")
+            f"{get('rollout_identity'):.1%} of the sampled rollouts' frames"
+            + ("" if lstm is None else
+               f" and {lstm:.1%} of the LSTM's predictions")
+            + f"; in the true future frames, {get('true_identity'):.1%} "
+            "(the classifier's own accuracy).")
     if get("true_direction") is not None:
       out += (f" Sampled rollouts move in the true direction in "
-                  f"{get('rollout_direction') or 0:.1%} of rollouts (the "
-                  f"true frames: {get('true_direction'):.1%}).")
+              f"{get('rollout_direction') or 0:.1%} of rollouts (the "
+              f"true frames: {get('true_direction'):.1%}).")
   return out
